@@ -1,0 +1,292 @@
+// create / start / run: the parent side of bringing a container to life.
+//
+// Flow (see docs/architecture.md): read config.json → validate and prepare the plan →
+// mkdir the state dir (id uniqueness) → cgroup → clone(CLONE_NEW*) → maps, cgroup.procs,
+// oom_score_adj → kGo → hooks on request → kReady → state.json + pid file. Any failure
+// rolls back everything created so far (process, cgroup, state dir).
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <optional>
+
+#include "base/explain.h"
+#include "base/file_util.h"
+#include "base/scope_guard.h"
+#include "cgroups/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/lifecycle.h"
+#include "runtime/unix_socket.h"
+#include "runtime/prepare.h"
+#include "runtime/state_store.h"
+#include "runtime/sync_protocol.h"
+
+namespace md::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+std::string rfc3339_now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[96];
+  snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
+  return out;
+}
+
+std::string clone_flags_text(int flags) {
+  std::string s;
+  const std::pair<int, const char*> names[] = {{CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWNET, "CLONE_NEWNET"},
+                                               {CLONE_NEWNS, "CLONE_NEWNS"},   {CLONE_NEWIPC, "CLONE_NEWIPC"},
+                                               {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
+                                               {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}};
+  for (auto& [f, n] : names)
+    if (flags & f) s += (s.empty() ? "" : "|") + std::string(n);
+  return s.empty() ? "0" : s;
+}
+
+Status write_id_map(pid_t pid, const char* file, const std::vector<oci::IdMapping>& maps) {
+  std::string text;
+  for (auto& m : maps)
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  return write_existing_file("/proc/" + std::to_string(pid) + "/" + file, text);
+}
+
+// Receives one message; nullopt on EOF (the child exited).
+Result<std::optional<SyncMessage>> receive(int fd) {
+  SyncMessage m;
+  for (;;) {
+    ssize_t n = ::recv(fd, &m, sizeof m, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read from container init");
+    if (n == 0) return std::optional<SyncMessage>();
+    m.text[sizeof m.text - 1] = 0;
+    return std::optional<SyncMessage>(m);
+  }
+}
+
+Error child_error(const SyncMessage& m) {
+  std::string msg = m.text;
+  if (m.errno_value) msg += std::string(": ") + std::strerror(m.errno_value);
+  return Error{m.errno_value, msg};
+}
+
+Status send_type(int fd, MessageType t) {
+  SyncMessage m = {};
+  m.type = t;
+  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0) return fail_errno("write to container init");
+  return {};
+}
+
+struct Launched {
+  pid_t pid = 0;
+  UniqueFd sync;
+  ContainerRecord record;
+  std::optional<cgroups::Cgroup> cgroup;
+};
+
+// Everything up to kReady. On error nothing is left: no process, cgroup or state dir.
+Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run_mode) {
+  TRY(StateStore::validate_id(o.id));
+  StateStore store(g.root);
+  std::string bundle = absolute_path(o.bundle);
+  auto text = read_file(join_path(bundle, "config.json"));
+  if (!text) return fail("cannot read " + join_path(bundle, "config.json") + ": " + text.error().message, text.error().errno_value);
+  json config = json::parse(*text, nullptr, false);
+  auto spec = config.is_discarded() ? oci::parse_spec(*text) : oci::parse_spec_json(config);
+  if (!spec) return std::unexpected(spec.error());
+  Explain::step("parse " + join_path(bundle, "config.json"));
+
+  TRY(store.create_dir(o.id));
+  bool keep = false;
+  ScopeGuard remove_dir([&] {
+    if (!keep) (void)store.remove(o.id);
+  });
+
+  Launched out;
+  std::string cgroup_path = cgroup_path_for(*spec, o.id);
+  auto resources = effective_resources(*spec);
+  out.cgroup = TRY_CTX(cgroups::Cgroup::create(cgroup_path, &resources), "cgroup " + cgroup_path);
+  ScopeGuard remove_cgroup([&] {
+    if (!keep) (void)out.cgroup->destroy();
+  });
+  Explain::step("cgroup " + cgroup_path + " created (" + cgroups::layout_name(out.cgroup->layout()) + ")");
+
+  PrepareOptions popts;
+  popts.bundle = bundle;
+  popts.no_pivot = o.no_pivot;
+  popts.preserve_fds = o.preserve_fds;
+  popts.has_console_socket = !o.console_socket.empty();
+  popts.seccomp_cache_dir = g.root + "/.seccomp-cache";
+  auto prepared = TRY(prepare_container(*spec, popts, &*out.cgroup));
+  ChildPlan& plan = prepared.plan;
+  Explain::step("plan: " + std::to_string(plan.mounts.size()) + " mounts, " + std::to_string(plan.devices.size()) +
+                " devices, " + std::to_string(plan.masked_paths.size()) + " masked paths");
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return fail_errno("socketpair");
+  UniqueFd parent_end(sv[0]), child_end(sv[1]);
+  UniqueFd listen_fd, console_fd;
+  if (!run_mode) listen_fd = TRY(listen_start_socket(store.dir(o.id)));
+  if (!o.console_socket.empty()) console_fd = TRY_CTX(connect_unix(o.console_socket, SOCK_STREAM), "--console-socket");
+  plan.sync_fd = child_end.get();
+  plan.start_listen_fd = listen_fd.get();
+  plan.console_socket_fd = console_fd.get();
+  plan.run_mode = run_mode;
+  if (Explain::enabled()) plan.explain_fd = Explain::fd();
+
+  // Joining a pid namespace only changes where our children go: restore it after clone.
+  UniqueFd own_pidns;
+  if (prepared.join_pid_ns) {
+    own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (::setns(prepared.join_pid_ns.get(), CLONE_NEWPID) != 0) return fail_errno("linux.namespaces: join pid namespace");
+  }
+  Explain::step("clone(" + clone_flags_text(prepared.clone_flags) + ")");
+  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(prepared.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) child_main(plan);
+  int clone_errno = errno;
+  if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+  if (pid < 0) return fail_errno("clone(" + clone_flags_text(prepared.clone_flags) + ")", clone_errno);
+  child_end.reset();
+  console_fd.reset();
+  out.pid = static_cast<pid_t>(pid);
+  ScopeGuard kill_child([&] {
+    if (!keep) {
+      ::kill(out.pid, SIGKILL);
+      ::waitpid(out.pid, nullptr, 0);
+    }
+  });
+
+  if (!prepared.uid_mappings.empty()) {
+    TRY_CTX(write_id_map(out.pid, "uid_map", prepared.uid_mappings), "linux.uidMappings");
+    TRY_CTX(write_id_map(out.pid, "gid_map", prepared.gid_mappings), "linux.gidMappings");
+    Explain::step("write uid_map/gid_map of the new user namespace");
+  }
+  TRY_CTX(out.cgroup->add_process(out.pid), "join cgroup " + cgroup_path);
+  Explain::step("cgroup.procs <- " + std::to_string(out.pid));
+  if (prepared.oom_score_adj)
+    TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),
+            "process.oomScoreAdj");
+  out.record.id = o.id;
+  out.record.pid = out.pid;
+  out.record.pid_start_time = process_start_time(out.pid).value_or(0);
+  out.record.bundle = bundle;
+  out.record.rootfs = plan.rootfs;
+  out.record.created = rfc3339_now();
+  out.record.owner = ::geteuid() == 0 ? "root" : std::to_string(::geteuid());
+  out.record.cgroup_path = cgroup_path;
+  out.record.own_pid_namespace = prepared.own_pid_namespace;
+  for (auto& [k, v] : spec->annotations) out.record.annotations[k] = v;
+  out.record.config = config.is_discarded() ? json::object() : config;
+  TRY(send_type(parent_end.get(), MessageType::kGo));
+  Explain::step("sync: go (child sets up its namespaces, mounts and process)");
+
+  for (;;) {
+    auto msg = TRY(receive(parent_end.get()));
+    if (!msg) return fail("container init exited before it was ready", ECHILD);
+    if (msg->type == MessageType::kError) return std::unexpected(child_error(*msg));
+    if (msg->type == MessageType::kReady) break;
+    if (msg->type == MessageType::kRunHooks) {
+      json state = oci_state(out.record, ContainerStatus::kCreating);
+      TRY(run_hooks(spec->hooks.prestart, "prestart", state));
+      TRY(run_hooks(spec->hooks.create_runtime, "createRuntime", state));
+      TRY(run_hooks(spec->hooks.create_container, "createContainer", state, out.pid));
+      TRY(send_type(parent_end.get(), MessageType::kHooksDone));
+    }
+  }
+  Explain::step("container init ready");
+  TRY(store.save(out.record));
+  if (!o.pid_file.empty()) TRY_CTX(write_file_atomic(absolute_path(o.pid_file), std::to_string(out.pid)), "--pid-file");
+  out.sync = std::move(parent_end);
+  keep = true;
+  return out;
+}
+
+// Sends the state to the init and waits until it has exec'd (EOF) or reports an error.
+Status release(int fd, const json& state, bool with_start_message) {
+  if (with_start_message) TRY(send_type(fd, MessageType::kStart));
+  std::string text = state.dump();
+  if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) return fail_errno("send state to container init");
+  auto msg = TRY(receive(fd));
+  if (msg && msg->type == MessageType::kError) return std::unexpected(child_error(*msg));
+  return {};
+}
+
+pid_t g_forward_pid = 0;
+void forward_signal(int sig) {
+  if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
+}
+
+}  // namespace
+
+Status create_container(const GlobalOptions& g, const CreateOptions& o) {
+  auto launched = TRY_CTX(launch(g, o, /*run_mode=*/false), "create container " + o.id);
+  return {};
+}
+
+Status start_container(const GlobalOptions& g, const std::string& id) {
+  StateStore store(g.root);
+  auto r = TRY(store.load(id));
+  auto status = current_status(store, r);
+  if (status != ContainerStatus::kCreated)
+    return fail("cannot start container " + id + ": it is " + status_name(status) + ", not created", EINVAL);
+  auto conn = TRY_CTX(connect_unix(store.dir(id) + "/start.sock", SOCK_SEQPACKET), "start container " + id);
+  ::unlink((store.dir(id) + "/start.sock").c_str());
+  json state = oci_state(r, ContainerStatus::kRunning);
+  TRY_CTX(release(conn.get(), state, false), "start container " + id);
+  Explain::step("start: container process exec'd");
+  auto hooks = hooks_from_config(r.config, "poststart");
+  if (auto st = run_hooks(hooks, "poststart", state); !st)
+    fprintf(stderr, "warning: %s\n", st.error().message.c_str());
+  return {};
+}
+
+Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool detach) {
+  auto launched = TRY_CTX(launch(g, o, /*run_mode=*/true), "run container " + o.id);
+  StateStore store(g.root);
+  json state = oci_state(launched.record, ContainerStatus::kRunning);
+  if (!detach) {
+    g_forward_pid = launched.pid;
+    struct sigaction sa = {};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
+  }
+  if (auto st = release(launched.sync.get(), state, true); !st) {
+    ::kill(launched.pid, SIGKILL);
+    ::waitpid(launched.pid, nullptr, 0);
+    (void)teardown_container(store, launched.record);
+    return std::unexpected(with_context(st.error(), "run container " + o.id));
+  }
+  Explain::step("container process exec'd");
+  auto hooks = hooks_from_config(launched.record.config, "poststart");
+  if (auto st = run_hooks(hooks, "poststart", state); !st)
+    fprintf(stderr, "warning: %s\n", st.error().message.c_str());
+  if (detach) return 0;
+  int status = 0;
+  while (::waitpid(launched.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  Explain::step("container process exited");
+  g_forward_pid = 0;
+  TRY(teardown_container(store, launched.record));
+  Explain::step("cgroup removed, state deleted");
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace md::runtime

@@ -1,0 +1,175 @@
+// exec: start another process inside a running container.
+//
+// The runtime joins the container's pid namespace for its children (setns on
+// pid_for_children), clones once, and the child joins the remaining namespaces
+// (user first), enters the container's cgroup (written by the parent) and then
+// applies the process spec exactly like the container init does.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/explain.h"
+#include "base/file_util.h"
+#include "cgroups/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/prepare.h"
+#include "runtime/state_store.h"
+#include "runtime/sync_protocol.h"
+#include "runtime/unix_socket.h"
+
+namespace md::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+bool same_namespace(pid_t pid, const char* name) {
+  char a[64] = {}, b[64] = {};
+  std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
+  std::string ours = std::string("/proc/self/ns/") + name;
+  return ::readlink(theirs.c_str(), a, sizeof a - 1) > 0 && ::readlink(ours.c_str(), b, sizeof b - 1) > 0 &&
+         std::strcmp(a, b) == 0;
+}
+
+Status send_type(int fd, MessageType t) {
+  SyncMessage m = {};
+  m.type = t;
+  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0) return fail_errno("write to exec child");
+  return {};
+}
+
+// Waits for kReady (or an error), returns the error text if any.
+Status wait_ready(int fd, MessageType want) {
+  SyncMessage m;
+  ssize_t n;
+  do {
+    n = ::recv(fd, &m, sizeof m, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (want == MessageType::kReady) return fail("exec child exited before it was ready", ECHILD);
+    return {};  // EOF after kStart: the process exec'd
+  }
+  m.text[sizeof m.text - 1] = 0;
+  if (m.type == MessageType::kError) {
+    std::string msg = m.text;
+    if (m.errno_value) msg += std::string(": ") + std::strerror(m.errno_value);
+    return fail(msg, m.errno_value);
+  }
+  if (m.type != want) return fail("unexpected message from exec child", EPROTO);
+  return {};
+}
+
+pid_t g_exec_pid = 0;
+void forward(int sig) {
+  if (g_exec_pid > 0) ::kill(g_exec_pid, sig);
+}
+
+}  // namespace
+
+Result<oci::Process> container_process_template(const GlobalOptions& g, const std::string& id) {
+  StateStore store(g.root);
+  auto r = TRY(store.load(id));
+  if (!r.config.contains("process")) return fail("container " + id + " has no process in its config", EINVAL);
+  return oci::parse_process(r.config["process"]);
+}
+
+Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
+  StateStore store(g.root);
+  auto r = TRY(store.load(o.id));
+  auto status = current_status(store, r);
+  if (status == ContainerStatus::kStopped) return fail("cannot exec in a stopped container " + o.id, EINVAL);
+  if (status == ContainerStatus::kPaused) return fail("cannot exec in a paused container " + o.id, EINVAL);
+  auto spec = TRY_CTX(oci::parse_spec_json(r.config), "container " + o.id + " config");
+  if (o.process.terminal && o.console_socket.empty())
+    return fail("exec with a terminal needs --console-socket", EINVAL);
+
+  ChildPlan plan;
+  plan.is_exec = true;
+  plan.run_mode = true;
+  plan.preserve_fds = o.preserve_fds;
+  TRY(prepare_process(o.process, spec, plan, g.root + "/.seccomp-cache"));
+
+  const std::pair<const char*, int> kinds[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"ipc", CLONE_NEWIPC},
+                                               {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}};
+  for (auto& [name, flag] : kinds) {
+    if (same_namespace(r.pid, name)) continue;
+    std::string path = "/proc/" + std::to_string(r.pid) + "/ns/" + name;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail_errno("exec: open " + path);
+    JoinNamespace j;
+    j.clone_flag = flag;
+    j.fd = UniqueFd(fd);
+    j.path = path;
+    plan.joins.push_back(std::move(j));
+  }
+  UniqueFd own_pidns, their_pidns;
+  if (!same_namespace(r.pid, "pid")) {
+    own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    their_pidns = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!their_pidns) return fail_errno("exec: open pid namespace of " + o.id);
+  }
+  auto cg = TRY_CTX(cgroups::Cgroup::open(r.cgroup_path), "exec: cgroup of " + o.id);
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return fail_errno("socketpair");
+  UniqueFd parent_end(sv[0]), child_end(sv[1]);
+  UniqueFd console_fd;
+  if (!o.console_socket.empty()) console_fd = TRY_CTX(connect_unix(o.console_socket, SOCK_STREAM), "--console-socket");
+  plan.sync_fd = child_end.get();
+  plan.console_socket_fd = console_fd.get();
+  if (Explain::enabled()) plan.explain_fd = Explain::fd();
+
+  if (their_pidns && ::setns(their_pidns.get(), CLONE_NEWPID) != 0) return fail_errno("exec: join pid namespace");
+  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) child_main(plan);
+  int err = errno;
+  if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+  if (pid < 0) return fail_errno("exec: clone", err);
+  child_end.reset();
+  console_fd.reset();
+  auto abort_child = [&] {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  };
+  if (auto st = cg.add_process(static_cast<pid_t>(pid)); !st) {
+    abort_child();
+    return std::unexpected(with_context(st.error(), "exec: join cgroup"));
+  }
+  if (auto st = send_type(parent_end.get(), MessageType::kGo); !st) {
+    abort_child();
+    return std::unexpected(st.error());
+  }
+  if (auto st = wait_ready(parent_end.get(), MessageType::kReady); !st) {
+    abort_child();
+    return std::unexpected(with_context(st.error(), "exec in container " + o.id));
+  }
+  if (!o.detach) {
+    g_exec_pid = static_cast<pid_t>(pid);
+    struct sigaction sa = {};
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+  }
+  std::string state = oci_state(r, ContainerStatus::kRunning).dump();
+  (void)send_type(parent_end.get(), MessageType::kStart);
+  (void)::send(parent_end.get(), state.data(), state.size(), MSG_NOSIGNAL);
+  if (auto st = wait_ready(parent_end.get(), MessageType::kStart); !st) {
+    abort_child();
+    return std::unexpected(with_context(st.error(), "exec in container " + o.id));
+  }
+  if (!o.pid_file.empty()) TRY_CTX(write_file_atomic(absolute_path(o.pid_file), std::to_string(pid)), "--pid-file");
+  if (o.detach) return 0;
+  int wstatus = 0;
+  while (::waitpid(static_cast<pid_t>(pid), &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  return 128 + WTERMSIG(wstatus);
+}
+
+}  // namespace md::runtime

@@ -1,0 +1,13 @@
+// Internal pieces shared by the verbs (create/run/delete).
+#pragma once
+
+#include "base/result.h"
+#include "runtime/state_store.h"
+
+namespace md::runtime {
+
+// Kills what is left in the cgroup, removes it, runs poststop hooks (failures are
+// warnings, as the spec says) and removes the state directory.
+Status teardown_container(const StateStore& store, const ContainerRecord& r);
+
+}  // namespace md::runtime

@@ -1,0 +1,380 @@
+#include "runtime/prepare.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "base/explain.h"
+#include "base/file_util.h"
+#include "cgroups/cgroup.h"
+#include "oci/capabilities.h"
+#include "runtime/mount_options.h"
+#include "runtime/seccomp_compiler.h"
+
+namespace md::runtime {
+
+namespace {
+
+struct DefaultDevice {
+  const char* path;
+  int major, minor;
+};
+// The devices every container gets (runtime-spec "Default Devices").
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+const std::set<std::string>& kernel_filesystems() {
+  static std::set<std::string> fs = [] {
+    std::set<std::string> out;
+    auto text = read_file("/proc/filesystems");
+    if (!text) return out;
+    size_t pos = 0;
+    while (pos < text->size()) {
+      size_t nl = text->find('\n', pos);
+      if (nl == std::string::npos) nl = text->size();
+      std::string line = text->substr(pos, nl - pos);
+      size_t tab = line.rfind('\t');
+      out.insert(tab == std::string::npos ? line : line.substr(tab + 1));
+      pos = nl + 1;
+    }
+    return out;
+  }();
+  return fs;
+}
+
+unsigned long long cap_mask(const std::vector<int>& caps) {
+  unsigned long long m = 0;
+  for (int c : caps)
+    if (c >= 0 && c < 64) m |= 1ULL << c;
+  return m;
+}
+
+std::string mounts_where(size_t i) { return "mounts[" + std::to_string(i) + "]"; }
+
+md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& opts,
+                     const cgroups::Cgroup* cgroup, PreparedContainer& out) {
+  auto parsed = parse_mount_options(m.options);
+  std::string where = mounts_where(index);
+  bool bind = parsed.bind || m.type == "bind" || m.type == "rbind";
+  if (m.type == "rbind") parsed.recursive = true;
+  if (bind) {
+    MountOp op;
+    op.kind = MountKind::kBind;
+    op.source = m.source;
+    if (op.source.empty()) return fail(where + ".source: a bind mount needs a source", EINVAL);
+    if (op.source[0] != '/') op.source = join_path(opts.bundle, op.source);
+    struct stat st;
+    if (::stat(op.source.c_str(), &st) != 0)
+      return fail_errno(where + ".source: cannot bind mount \"" + m.source + "\"");
+    op.file_target = !S_ISDIR(st.st_mode);
+    op.destination = m.destination;
+    op.recursive = parsed.recursive;
+    op.flags = parsed.flags;
+    op.needs_remount = parsed.flags != 0;
+    op.propagation = parsed.propagation;
+    out.plan.mounts.push_back(std::move(op));
+    return {};
+  }
+  if (m.type.empty()) return fail(where + ".type: a mount needs a type (or the bind option)", EINVAL);
+  if (m.type == "cgroup" || m.type == "cgroup2") {
+    if (!cgroup) return {};
+    auto sources = cgroup->mount_sources();
+    unsigned long ro = parsed.flags & MS_RDONLY;
+    unsigned long bind_flags = parsed.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    bool single = sources.size() == 1 && sources[0].first.empty();
+    if (single) {  // pure v2: the container's own cgroup becomes /sys/fs/cgroup
+      MountOp op;
+      op.kind = MountKind::kBind;
+      op.source = sources[0].second;
+      op.destination = m.destination;
+      op.recursive = true;
+      op.flags = bind_flags;
+      op.needs_remount = bind_flags != 0;
+      out.plan.mounts.push_back(std::move(op));
+      return {};
+    }
+    // v1 / hybrid: a tmpfs holding one bind per hierarchy, as runc lays it out.
+    MountOp tmpfs;
+    tmpfs.kind = MountKind::kFilesystem;
+    tmpfs.source = "tmpfs";
+    tmpfs.fstype = "tmpfs";
+    tmpfs.destination = m.destination;
+    tmpfs.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    tmpfs.data = "mode=755";
+    out.plan.mounts.push_back(std::move(tmpfs));
+    for (auto& [name, host_dir] : sources) {
+      MountOp op;
+      op.kind = MountKind::kBind;
+      op.source = host_dir;
+      op.destination = join_path(m.destination, name.empty() ? "unified" : name);
+      op.flags = bind_flags | ro;
+      op.needs_remount = op.flags != 0;
+      op.created_by_runtime = true;
+      out.plan.mounts.push_back(std::move(op));
+    }
+    return {};
+  }
+  if (!kernel_filesystems().count(m.type))
+    return fail(where + ".type: unknown mount type \"" + m.type + "\" (not in /proc/filesystems)", EINVAL);
+  MountOp op;
+  op.kind = MountKind::kFilesystem;
+  op.source = m.source.empty() ? m.type : m.source;
+  op.fstype = m.type;
+  op.destination = m.destination;
+  op.flags = parsed.flags;
+  op.data = parsed.data;
+  op.propagation = parsed.propagation;
+  out.plan.mounts.push_back(std::move(op));
+  return {};
+}
+
+}  // namespace
+
+std::string cgroup_path_for(const oci::Spec& spec, const std::string& id) {
+  if (spec.linux && spec.linux->cgroups_path && !spec.linux->cgroups_path->empty())
+    return *spec.linux->cgroups_path;
+  return "/minidocker/" + id;
+}
+
+oci::Resources effective_resources(const oci::Spec& spec) {
+  oci::Resources r;
+  if (spec.linux && spec.linux->resources) r = *spec.linux->resources;
+  if (r.devices.empty()) return r;  // no device rules asked for: leave the controller alone
+  auto allow = [&](char type, int64_t major, int64_t minor, const char* access) {
+    oci::DeviceCgroupRule rule;
+    rule.allow = true;
+    rule.type = type;
+    rule.major = major;
+    rule.minor = minor;
+    rule.access = access;
+    r.devices.push_back(rule);
+  };
+  if (spec.linux)
+    for (auto& d : spec.linux->devices)
+      if (d.type == 'c' || d.type == 'b' || d.type == 'u') allow(d.type == 'b' ? 'b' : 'c', d.major, d.minor, "rwm");
+  for (auto& d : kDefaultDevices) allow('c', d.major, d.minor, "rwm");
+  allow('c', 5, 2, "rwm");    // /dev/ptmx
+  allow('c', 136, -1, "rwm");  // /dev/pts/*
+  r.devices.back().minor.reset();
+  return r;
+}
+
+md::Status prepare_process(const oci::Process& process, const oci::Spec& spec, ChildPlan& plan,
+                           const std::string& seccomp_cache_dir) {
+  plan.args_storage = process.args;
+  plan.env_storage = process.env;
+  plan.finalize_arrays();
+  plan.cwd = process.cwd;
+  plan.uid = process.user.uid;
+  plan.gid = process.user.gid;
+  plan.additional_gids.assign(process.user.additional_gids.begin(), process.user.additional_gids.end());
+  plan.umask = process.user.umask ? static_cast<int>(*process.user.umask) : -1;
+  plan.no_new_privileges = process.no_new_privileges;
+  plan.terminal = process.terminal;
+  plan.console_rows = static_cast<unsigned short>(process.console_height);
+  plan.console_cols = static_cast<unsigned short>(process.console_width);
+  if (process.capabilities) {
+    plan.has_caps = true;
+    plan.cap_bounding = cap_mask(process.capabilities->bounding);
+    plan.cap_effective = cap_mask(process.capabilities->effective);
+    plan.cap_permitted = cap_mask(process.capabilities->permitted);
+    plan.cap_inheritable = cap_mask(process.capabilities->inheritable);
+    plan.cap_ambient = cap_mask(process.capabilities->ambient);
+    plan.last_cap = oci::last_capability();
+  }
+  plan.rlimits.clear();
+  for (const auto& r : process.rlimits) plan.rlimits.push_back({r.resource, r.soft, r.hard, r.type});
+  // The executable: exact path, or every $PATH entry of the process env.
+  plan.exec_candidates.clear();
+  const std::string& arg0 = process.args[0];
+  if (arg0.find('/') != std::string::npos) {
+    plan.exec_candidates.push_back(arg0[0] == '/' ? arg0 : join_path(process.cwd, arg0));
+  } else {
+    std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (auto& e : process.env)
+      if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+    size_t pos = 0;
+    while (pos <= path_var.size()) {
+      size_t colon = path_var.find(':', pos);
+      if (colon == std::string::npos) colon = path_var.size();
+      std::string dir = path_var.substr(pos, colon - pos);
+      if (dir.empty()) dir = ".";
+      plan.exec_candidates.push_back(join_path(dir, arg0));
+      pos = colon + 1;
+    }
+  }
+  if (spec.linux && spec.linux->seccomp) {
+    auto compiled = TRY(seccomp_cache_dir.empty() ? compile_seccomp(*spec.linux->seccomp)
+                                                  : compile_seccomp_cached(*spec.linux->seccomp, seccomp_cache_dir));
+    plan.seccomp_program = std::move(compiled.program);
+    plan.seccomp_flags = compiled.flags;
+    plan.has_seccomp = true;
+    Explain::step("seccomp: compiled " + std::to_string(compiled.rule_count) + " rules into " +
+                  std::to_string(plan.seccomp_program.size()) + " BPF instructions");
+  }
+  return {};
+}
+
+Result<PreparedContainer> prepare_container(const oci::Spec& spec, const PrepareOptions& opts,
+                                            const cgroups::Cgroup* cgroup) {
+  PreparedContainer out;
+  ChildPlan& plan = out.plan;
+  if (!spec.process) return fail("process: required to create a container", EINVAL);
+  plan.rootfs = spec.root_path[0] == '/' ? spec.root_path : join_path(opts.bundle, spec.root_path);
+  if (!is_directory(plan.rootfs))
+    return fail("root.path: rootfs \"" + plan.rootfs + "\" does not exist or is not a directory", ENOENT);
+  plan.readonly_root = spec.root_readonly;
+  plan.no_pivot = opts.no_pivot;
+  plan.preserve_fds = opts.preserve_fds;
+  if (spec.process->terminal && !opts.has_console_socket)
+    return fail("process.terminal is true but no --console-socket was given", EINVAL);
+
+  // --- namespaces
+  const oci::Linux empty_linux;
+  const oci::Linux& lx = spec.linux ? *spec.linux : empty_linux;
+  bool userns = false;
+  for (const auto& ns : lx.namespaces) {
+    int flag = oci::namespace_clone_flag(ns.type);
+    if (ns.type == oci::NamespaceType::kTime) return fail("linux.namespaces: the time namespace is not supported", EINVAL);
+    if (ns.type == oci::NamespaceType::kUser) userns = true;
+    if (!ns.path.empty()) {
+      int fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return fail_errno(std::string("linux.namespaces: open ") + oci::namespace_type_name(ns.type) + " namespace path \"" + ns.path + "\"");
+      if (ns.type == oci::NamespaceType::kPid) {
+        out.join_pid_ns = UniqueFd(fd);
+        out.own_pid_namespace = false;
+        continue;
+      }
+      JoinNamespace j;
+      j.clone_flag = flag;
+      j.fd = UniqueFd(fd);
+      j.path = ns.path;
+      if (ns.type == oci::NamespaceType::kUser) plan.joins.insert(plan.joins.begin(), std::move(j));
+      else plan.joins.push_back(std::move(j));
+      continue;
+    }
+    // New namespaces: pid and user must come from clone() itself (pid affects children
+    // only; the parent writes the user maps). cgroup is unshared after the parent moved
+    // the child into its cgroup, so the namespace root is the container's cgroup. With a
+    // joined user namespace, everything else must be created after joining it.
+    if (ns.type == oci::NamespaceType::kPid || ns.type == oci::NamespaceType::kUser) out.clone_flags |= flag;
+    else plan.unshare_flags |= flag;
+  }
+  if (!lx.find_namespace(oci::NamespaceType::kPid)) out.own_pid_namespace = false;
+  bool joined_user = !plan.joins.empty() && plan.joins.front().clone_flag == CLONE_NEWUSER;
+  if (!joined_user) {
+    // Everything but cgroup can be created by clone() directly (fewer syscalls).
+    int direct = plan.unshare_flags & ~CLONE_NEWCGROUP;
+    out.clone_flags |= direct;
+    plan.unshare_flags &= ~direct;
+  }
+  plan.new_user_ns = out.clone_flags & CLONE_NEWUSER;
+  plan.become_root_in_userns = plan.new_user_ns;
+  if (plan.new_user_ns) {
+    if (lx.uid_mappings.empty() || lx.gid_mappings.empty())
+      return fail("linux.uidMappings/gidMappings: a new user namespace needs both mappings", EINVAL);
+    out.uid_mappings = lx.uid_mappings;
+    out.gid_mappings = lx.gid_mappings;
+  }
+  if (!lx.find_namespace(oci::NamespaceType::kMount))
+    return fail("linux.namespaces: a mount namespace is required", EINVAL);
+
+  // --- filesystem
+  plan.root_propagation = MS_SLAVE | MS_REC;
+  if (!lx.rootfs_propagation.empty()) {
+    unsigned long p = propagation_flags(lx.rootfs_propagation);
+    if (p & MS_PRIVATE) plan.root_propagation = p | MS_REC;
+  }
+  bool dev_is_bind = false;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    TRY(add_mount(spec.mounts[i], i, opts, cgroup, out));
+    if (spec.mounts[i].destination == "/dev" && plan.mounts.back().kind == MountKind::kBind) dev_is_bind = true;
+  }
+  bool in_userns = userns;
+  std::set<std::string> device_paths;
+  for (const auto& d : lx.devices) {
+    DeviceOp op;
+    op.path = d.path;
+    unsigned mode = d.file_mode.value_or(0666) & 07777;
+    switch (d.type) {
+      case 'b': op.mode = S_IFBLK | mode; break;
+      case 'p': op.mode = S_IFIFO | mode; break;
+      default: op.mode = S_IFCHR | mode; break;
+    }
+    op.dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+    op.uid = d.uid.value_or(0);
+    op.gid = d.gid.value_or(0);
+    op.bind_from_host = in_userns;
+    device_paths.insert(d.path);
+    plan.devices.push_back(std::move(op));
+  }
+  if (!dev_is_bind) {
+    plan.setup_dev = true;
+    for (const auto& d : kDefaultDevices) {
+      if (device_paths.count(d.path)) continue;
+      DeviceOp op;
+      op.path = d.path;
+      op.mode = S_IFCHR | 0666;
+      op.dev = makedev(d.major, d.minor);
+      op.bind_from_host = in_userns;
+      plan.devices.push_back(std::move(op));
+    }
+    plan.dev_symlinks = {{"/proc/self/fd", "/dev/fd"},
+                         {"/proc/self/fd/0", "/dev/stdin"},
+                         {"/proc/self/fd/1", "/dev/stdout"},
+                         {"/proc/self/fd/2", "/dev/stderr"}};
+    if (!device_paths.count("/dev/ptmx")) plan.dev_symlinks.push_back({"pts/ptmx", "/dev/ptmx"});
+  }
+  for (const auto& [key, value] : lx.sysctl) {
+    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
+      return fail("linux.sysctl: invalid key \"" + key + "\"", EINVAL);
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    plan.sysctls.push_back({path, value});
+  }
+  plan.masked_paths = lx.masked_paths;
+  plan.readonly_paths = lx.readonly_paths;
+  plan.hooks_before_pivot =
+      !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() || !spec.hooks.create_container.empty();
+
+  // --- identity
+  if (!spec.hostname.empty()) {
+    if (!lx.find_namespace(oci::NamespaceType::kUts))
+      return fail("hostname: setting a hostname needs a new uts namespace", EINVAL);
+    plan.hostname = spec.hostname;
+    plan.set_hostname = true;
+  }
+  if (!spec.domainname.empty()) {
+    plan.domainname = spec.domainname;
+    plan.set_domainname = true;
+  }
+  if (lx.personality) plan.personality = lx.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+  TRY(prepare_process(*spec.process, spec, plan, opts.seccomp_cache_dir));
+  // start/hooks in the container
+  for (const auto& h : spec.hooks.start_container) {
+    PreparedHook ph;
+    ph.path = h.path;
+    ph.args_storage = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    ph.env_storage = h.env;
+    for (auto& a : ph.args_storage) ph.argv.push_back(a.data());
+    ph.argv.push_back(nullptr);
+    for (auto& e : ph.env_storage) ph.envp.push_back(e.data());
+    ph.envp.push_back(nullptr);
+    ph.timeout_seconds = h.timeout.value_or(0);
+    plan.start_container_hooks.push_back(std::move(ph));
+  }
+  out.oom_score_adj = spec.process->oom_score_adj;
+  return out;
+}
+
+}  // namespace md::runtime

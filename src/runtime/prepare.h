@@ -1,0 +1,56 @@
+// Turns a validated oci::Spec into everything `create` needs: the ChildPlan for the
+// cloned init and the parent-side steps (clone flags, id maps, cgroup, hooks).
+//
+// All validation that can happen before clone() happens here, so a bad config fails
+// with a message naming the field before anything is created.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "oci/spec.h"
+#include "runtime/child_plan.h"
+
+namespace md::cgroups {
+class Cgroup;
+}
+
+namespace md::runtime {
+
+struct PrepareOptions {
+  std::string bundle;  // absolute
+  bool no_pivot = false;
+  int preserve_fds = 0;
+  bool has_console_socket = false;
+  std::string seccomp_cache_dir;  // empty: no cache
+};
+
+struct PreparedContainer {
+  ChildPlan plan;
+  int clone_flags = 0;            // CLONE_NEW* given to clone() itself
+  UniqueFd join_pid_ns;           // setns in the parent before clone (pid_for_children)
+  std::vector<oci::IdMapping> uid_mappings, gid_mappings;
+  std::optional<int> oom_score_adj;
+  std::string cgroup_path;
+  bool own_pid_namespace = true;
+};
+
+// Builds the plan for creating a container. The cgroup is needed for `cgroup` mounts.
+Result<PreparedContainer> prepare_container(const oci::Spec& spec, const PrepareOptions& opts,
+                                            const cgroups::Cgroup* cgroup);
+
+// Fills the process part of a plan (args, env, user, caps, rlimits, seccomp, cwd).
+// Shared by create and exec.
+md::Status prepare_process(const oci::Process& process, const oci::Spec& spec, ChildPlan& plan,
+                           const std::string& seccomp_cache_dir);
+
+// The cgroupsPath to use: the spec's, or "/minidocker/<id>" when it has none.
+std::string cgroup_path_for(const oci::Spec& spec, const std::string& id);
+
+// Device cgroup rules: the spec's, plus allow rules for its devices and the default set.
+oci::Resources effective_resources(const oci::Spec& spec);
+
+}  // namespace md::runtime
