@@ -27,6 +27,10 @@ Status teardown_container(const StateStore& store, const ContainerRecord& r) {
       if (auto pids = cg->pids(); pids && !pids->empty()) (void)cg->kill_all(SIGKILL);
       TRY_CTX(cg->destroy(), "remove cgroup " + r.cgroup_path);
     }
+    // The default parent (/minidocker) is ours: remove it once the last container is gone.
+    if (r.cgroup_path.rfind("/minidocker/", 0) == 0)
+      if (auto hs = cgroups::host_hierarchies(); hs)
+        for (const auto& h : **hs) ::rmdir((h.mount_point + "/minidocker").c_str());
   }
   auto hooks = hooks_from_config(r.config, "poststop");
   if (auto st = run_hooks(hooks, "poststop", oci_state(r, ContainerStatus::kStopped)); !st)
@@ -132,7 +136,13 @@ Status kill_container(const GlobalOptions& g, const std::string& id, int signal,
 }
 
 Status delete_container(const GlobalOptions& g, const std::string& id, bool force) {
-  auto l = TRY(load(g, id));
+  auto loaded = load(g, id);
+  if (!loaded && force && loaded.error().errno_value == ENOENT && StateStore::validate_id(id)) {
+    // A create that was killed before writing state.json leaves only its directory.
+    StateStore store(g.root);
+    if (is_directory(store.dir(id))) return store.remove(id);
+  }
+  auto l = TRY(std::move(loaded));
   if (l.status == ContainerStatus::kRunning || l.status == ContainerStatus::kPaused) {
     if (!force) return fail("cannot delete container " + id + ": it is " + status_name(l.status) + " (use --force)", EBUSY);
   }
