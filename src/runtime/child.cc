@@ -100,6 +100,15 @@ unsigned long locked_flags(int fd) {
 
 // ---------------------------------------------------------------- namespaces
 
+// The parent writes cgroup.procs while we set up mounts; from here on we need to be in
+// the cgroup (limits, and the cgroup namespace root must be the container's cgroup).
+void wait_cgroup_joined() {
+  expect(MessageType::kCgroupJoined);
+  explain("joined cgroup (written by the parent in parallel)");
+  if ((g_plan->unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace", errno);
+  if (g_plan->unshare_flags & CLONE_NEWCGROUP) explain("unshare(CLONE_NEWCGROUP)");
+}
+
 void enter_namespaces() {
   const ChildPlan& p = *g_plan;
   for (const auto& j : p.joins) {
@@ -112,9 +121,10 @@ void enter_namespaces() {
   if (p.become_root_in_userns) {
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) die("become root in the new user namespace", errno);
   }
-  if (p.unshare_flags) {
-    if (unshare(p.unshare_flags) != 0) die(LineBuffer().add("unshare flags ").add_hex(static_cast<unsigned>(p.unshare_flags)), errno);
-    explain(LineBuffer().add("unshare ").add_hex(static_cast<unsigned>(p.unshare_flags)).add(" (namespaces created after joins)"));
+  int flags = p.unshare_flags & ~CLONE_NEWCGROUP;  // cgroup ns: after the parent moved us
+  if (flags) {
+    if (unshare(flags) != 0) die(LineBuffer().add("unshare flags ").add_hex(static_cast<unsigned>(flags)), errno);
+    explain(LineBuffer().add("unshare ").add_hex(static_cast<unsigned>(flags)).add(" (namespaces created after joins)"));
   }
 }
 
@@ -487,6 +497,7 @@ void ChildPlan::finalize_arrays() {
   g_report_fd = p.sync_fd;
   g_last_ns = child::now_ns();
   expect(MessageType::kGo);
+  g_last_ns = child::now_ns();
   enter_namespaces();
   umask(0);  // device and mount-point modes exactly as configured
 
@@ -499,6 +510,7 @@ void ChildPlan::finalize_arrays() {
     if (rootfd < 0) die(LineBuffer().add("open rootfs ").add(p.rootfs.c_str()), errno);
     for (const auto& m : p.mounts) do_mount(rootfd, m);
     create_devices(rootfd);
+    wait_cgroup_joined();
     if (p.hooks_before_pivot) {
       send_type(MessageType::kRunHooks);
       expect(MessageType::kHooksDone);
@@ -520,8 +532,9 @@ void ChildPlan::finalize_arrays() {
         die("remount / read-only", errno);
       explain("remount / read-only");
     }
-  } else if (p.terminal) {
-    setup_console();
+  } else {
+    wait_cgroup_joined();
+    if (p.terminal) setup_console();
   }
 
   apply_rlimits();

@@ -177,11 +177,6 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     TRY_CTX(write_id_map(out.pid, "gid_map", prepared.gid_mappings), "linux.gidMappings");
     Explain::step("write uid_map/gid_map of the new user namespace");
   }
-  TRY_CTX(out.cgroup->add_process(out.pid), "join cgroup " + cgroup_path);
-  Explain::step("cgroup.procs <- " + std::to_string(out.pid));
-  if (prepared.oom_score_adj)
-    TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),
-            "process.oomScoreAdj");
   out.record.id = o.id;
   out.record.pid = out.pid;
   out.record.pid_start_time = process_start_time(out.pid).value_or(0);
@@ -194,7 +189,18 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   for (auto& [k, v] : spec->annotations) out.record.annotations[k] = v;
   out.record.config = config.is_discarded() ? json::object() : config;
   TRY(send_type(parent_end.get(), MessageType::kGo));
-  Explain::step("sync: go (child sets up its namespaces, mounts and process)");
+  Explain::step("sync: go (child sets up its namespaces and mounts while we join it to the cgroup)");
+  TRY_CTX(out.cgroup->add_process(out.pid), "join cgroup " + cgroup_path);
+  Explain::step("cgroup.procs <- " + std::to_string(out.pid));
+  if (prepared.oom_score_adj)
+    TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),
+            "process.oomScoreAdj");
+  if (auto st = send_type(parent_end.get(), MessageType::kCgroupJoined); !st) {
+    // The child may have failed meanwhile: its error explains more than EPIPE does.
+    auto msg = receive(parent_end.get());
+    if (msg && *msg && (*msg)->type == MessageType::kError) return std::unexpected(child_error(**msg));
+    return std::unexpected(st.error());
+  }
 
   for (;;) {
     auto msg = TRY(receive(parent_end.get()));

@@ -141,9 +141,11 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
     abort_child();
     return std::unexpected(with_context(st.error(), "exec: join cgroup"));
   }
-  if (auto st = send_type(parent_end.get(), MessageType::kGo); !st) {
-    abort_child();
-    return std::unexpected(st.error());
+  for (auto t : {MessageType::kGo, MessageType::kCgroupJoined}) {
+    if (auto st = send_type(parent_end.get(), t); !st) {
+      abort_child();
+      return std::unexpected(st.error());
+    }
   }
   if (auto st = wait_ready(parent_end.get(), MessageType::kReady); !st) {
     abort_child();

@@ -2,9 +2,10 @@
 // send). The declaration order of MessageType is the protocol order for `create`:
 //
 //   parent                               child (cloned, in its new namespaces)
-//   ── write uid/gid maps, cgroup.procs,
-//      oom_score_adj ──► kGo
-//                                        setns/unshare, mounts, devices
+//   ── write uid/gid maps ──► kGo
+//   cgroup.procs, oom_score_adj          setns/unshare, mounts, devices   (in parallel:
+//      ──► kCgroupJoined                 ◄ waits here, then unshare(CLONE_NEWCGROUP)
+//                                           a v1 migration can wait ~10 ms for RCU)
 //                                   ◄──  kRunHooks      (only when createRuntime /
 //   run createRuntime + createContainer                   createContainer / prestart hooks)
 //      hooks ──► kHooksDone
@@ -22,6 +23,7 @@ namespace md::runtime {
 
 enum class MessageType : int32_t {
   kGo = 1,
+  kCgroupJoined,
   kRunHooks,
   kHooksDone,
   kReady,

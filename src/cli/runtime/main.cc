@@ -1,5 +1,6 @@
 // minidocker-runtime: a runc-compatible OCI runtime CLI. Global flags, then a verb.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -94,6 +95,7 @@ int usage_error(const std::string& verb, const std::string& message) {
 int main(int argc, char** argv) {
   using namespace md::cli;
   std::vector<std::string> args(argv, argv + argc);
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stderr/--explain reader must not kill us mid-create
   Flags global({{{"root"}, true, ""},
                 {{"log"}, true, ""},
                 {{"log-format"}, true, ""},
