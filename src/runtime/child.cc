@@ -260,8 +260,12 @@ void mask_paths() {
   char null_path[40];
   fd_path(null_fd, null_path, sizeof null_path);
   int count = 0;
+  // Symlinks are followed as the container sees them (inside its root), so masking a
+  // link hides its target; magic links (/proc/*/root...) are refused.
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const auto& path : p.masked_paths) {
-    int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int fd = childfs::open_in_root(root, path.c_str(), O_PATH);
+    if (fd < 0) errno = -fd;
     if (fd < 0) {
       if (errno == ENOENT) continue;
       die(LineBuffer().add("open masked path ").add(path.c_str()), errno);
@@ -283,6 +287,7 @@ void mask_paths() {
     ++count;
   }
   close(null_fd);
+  close(root);
   explain(LineBuffer().add("mask ").add_int(count).add(" paths (bind /dev/null or ro tmpfs)"));
 }
 
@@ -532,6 +537,9 @@ void ChildPlan::finalize_arrays() {
         die("remount / read-only", errno);
       explain("remount / read-only");
     }
+    // Last: an unbindable root would refuse the binds of masks and read-only paths.
+    if (p.root_propagation_after_pivot && mount(nullptr, "/", nullptr, p.root_propagation_after_pivot, nullptr) != 0)
+      die("set rootfsPropagation on /", errno);
   } else {
     wait_cgroup_joined();
     if (p.terminal) setup_console();

@@ -92,6 +92,7 @@ struct ChildPlan {
   // --- filesystem ---
   std::string rootfs;  // absolute host path
   unsigned long root_propagation = 0;  // MS_REC|MS_SLAVE by default
+  unsigned long root_propagation_after_pivot = 0;  // rootfsPropagation shared/slave/unbindable
   bool no_pivot = false;
   bool readonly_root = false;
   std::vector<MountOp> mounts;

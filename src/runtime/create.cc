@@ -120,7 +120,12 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
 
   Launched out;
   std::string cgroup_path = cgroup_path_for(*spec, o.id);
+  // Device rules are applied once the init has made its device nodes (mknod is itself
+  // subject to them), just before it may exec — as runc does.
   auto resources = effective_resources(*spec);
+  oci::Resources device_rules;
+  device_rules.devices = std::move(resources.devices);
+  resources.devices.clear();
   out.cgroup = TRY_CTX(cgroups::Cgroup::create(cgroup_path, &resources), "cgroup " + cgroup_path);
   ScopeGuard remove_cgroup([&] {
     if (!keep) (void)out.cgroup->destroy();
@@ -156,11 +161,20 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
     if (::setns(prepared.join_pid_ns.get(), CLONE_NEWPID) != 0) return fail_errno("linux.namespaces: join pid namespace");
   }
+  UniqueFd own_timens;
+  if (prepared.new_time_ns || prepared.join_time_ns) {
+    own_timens = UniqueFd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+    if (!own_timens) return fail_errno("open /proc/self/ns/time_for_children");
+    int rc = prepared.new_time_ns ? ::unshare(CLONE_NEWTIME) : ::setns(prepared.join_time_ns.get(), CLONE_NEWTIME);
+    if (rc != 0) return fail_errno("linux.namespaces: time namespace");
+    Explain::step(prepared.new_time_ns ? "unshare(CLONE_NEWTIME) for the child" : "setns(time) for the child");
+  }
   Explain::step("clone(" + clone_flags_text(prepared.clone_flags) + ")");
   long pid = ::syscall(SYS_clone, static_cast<unsigned long>(prepared.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid == 0) child_main(plan);
   int clone_errno = errno;
   if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+  if (own_timens) (void)::setns(own_timens.get(), CLONE_NEWTIME);
   if (pid < 0) return fail_errno("clone(" + clone_flags_text(prepared.clone_flags) + ")", clone_errno);
   child_end.reset();
   console_fd.reset();
@@ -215,6 +229,7 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
       TRY(send_type(parent_end.get(), MessageType::kHooksDone));
     }
   }
+  if (!device_rules.devices.empty()) TRY_CTX(out.cgroup->apply(device_rules), "cgroup " + cgroup_path + " devices");
   Explain::step("container init ready");
   TRY(store.save(out.record));
   if (!o.pid_file.empty()) TRY_CTX(write_file_atomic(absolute_path(o.pid_file), std::to_string(out.pid)), "--pid-file");

@@ -44,6 +44,9 @@ Status run_one(const oci::Hook& hook, const std::string& label, const std::strin
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork " + label);
   if (pid == 0) {
+    // Only the hook may hold the pipe: an intermediate process keeping the write end
+    // open would leave the hook waiting for EOF on stdin forever.
+    ::close(wr.get());
     for (auto& [fd, flag] : ns_fds)
       if (::setns(fd.get(), flag) != 0) _exit(126);
     if (!ns_fds.empty()) {

@@ -137,6 +137,50 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
   return {};
 }
 
+bool is_host_namespace(const oci::Linux& lx, oci::NamespaceType t) {
+  const oci::Namespace* ns = lx.find_namespace(t);
+  if (!ns) return true;
+  if (ns->path.empty()) return false;
+  struct stat theirs, ours;
+  std::string own = std::string("/proc/self/ns/") + oci::namespace_proc_name(t);
+  return ::stat(ns->path.c_str(), &theirs) == 0 && ::stat(own.c_str(), &ours) == 0 && theirs.st_ino == ours.st_ino &&
+         theirs.st_dev == ours.st_dev;
+}
+
+// A sysctl is only allowed when it belongs to a namespace the container does not
+// share with the host; otherwise writing it would change the host (runc's rule).
+md::Status validate_sysctl(const std::string& raw_key, const oci::Linux& lx) {
+  if (raw_key.empty() || raw_key.find("..") != std::string::npos || raw_key[0] == '/' || raw_key[0] == '.')
+    return fail("linux.sysctl: invalid key \"" + raw_key + "\"", EINVAL);
+  std::string key = raw_key;
+  for (auto& c : key)
+    if (c == '/') c = '.';
+  static const char* kIpc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                               "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (auto* k : kIpc)
+    if (key == k) {
+      if (is_host_namespace(lx, oci::NamespaceType::kIpc))
+        return fail("linux.sysctl: \"" + raw_key + "\" needs a new ipc namespace (it would change the host)", EINVAL);
+      return {};
+    }
+  if (key.rfind("fs.mqueue.", 0) == 0) {
+    if (is_host_namespace(lx, oci::NamespaceType::kIpc))
+      return fail("linux.sysctl: \"" + raw_key + "\" needs a new ipc namespace (it would change the host)", EINVAL);
+    return {};
+  }
+  if (key.rfind("net.", 0) == 0) {
+    if (is_host_namespace(lx, oci::NamespaceType::kNetwork))
+      return fail("linux.sysctl: \"" + raw_key + "\" needs a new network namespace (it would change the host)", EINVAL);
+    return {};
+  }
+  if (key == "kernel.hostname" || key == "kernel.domainname") {
+    if (is_host_namespace(lx, oci::NamespaceType::kUts))
+      return fail("linux.sysctl: \"" + raw_key + "\" needs a new uts namespace (it would change the host)", EINVAL);
+    return {};
+  }
+  return fail("linux.sysctl: \"" + raw_key + "\" is not namespaced: setting it would change the host", EINVAL);
+}
+
 }  // namespace
 
 std::string cgroup_path_for(const oci::Spec& spec, const std::string& id) {
@@ -158,9 +202,8 @@ oci::Resources effective_resources(const oci::Spec& spec) {
     rule.access = access;
     r.devices.push_back(rule);
   };
-  if (spec.linux)
-    for (auto& d : spec.linux->devices)
-      if (d.type == 'c' || d.type == 'b' || d.type == 'u') allow(d.type == 'b' ? 'b' : 'c', d.major, d.minor, "rwm");
+  // As runc: linux.devices only creates nodes; access to them is what resources.devices
+  // grants. The default devices are always allowed.
   for (auto& d : kDefaultDevices) allow('c', d.major, d.minor, "rwm");
   allow('c', 5, 2, "rwm");    // /dev/ptmx
   allow('c', 136, -1, "rwm");  // /dev/pts/*
@@ -244,7 +287,17 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   bool userns = false;
   for (const auto& ns : lx.namespaces) {
     int flag = oci::namespace_clone_flag(ns.type);
-    if (ns.type == oci::NamespaceType::kTime) return fail("linux.namespaces: the time namespace is not supported", EINVAL);
+    if (ns.type == oci::NamespaceType::kTime) {
+      // Time namespaces apply to children only: the parent enters one around clone().
+      if (!ns.path.empty()) {
+        int fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return fail_errno("linux.namespaces: open time namespace path \"" + ns.path + "\"");
+        out.join_time_ns = UniqueFd(fd);
+      } else {
+        out.new_time_ns = true;
+      }
+      continue;
+    }
     if (ns.type == oci::NamespaceType::kUser) userns = true;
     if (!ns.path.empty()) {
       int fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -293,6 +346,7 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   if (!lx.rootfs_propagation.empty()) {
     unsigned long p = propagation_flags(lx.rootfs_propagation);
     if (p & MS_PRIVATE) plan.root_propagation = p | MS_REC;
+    else plan.root_propagation_after_pivot = p;  // pivot_root refuses a shared parent: apply after
   }
   bool dev_is_bind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -335,11 +389,13 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
     if (!device_paths.count("/dev/ptmx")) plan.dev_symlinks.push_back({"pts/ptmx", "/dev/ptmx"});
   }
   for (const auto& [key, value] : lx.sysctl) {
-    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
-      return fail("linux.sysctl: invalid key \"" + key + "\"", EINVAL);
+    TRY(validate_sysctl(key, lx));
+    // "net.ipv4.ip_forward" and "net/ipv4/ip_forward" both name /proc/sys/net/ipv4/ip_forward;
+    // in the slash form dots are part of names (interfaces like eth0.100).
     std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); ++i)
-      if (path[i] == '.') path[i] = '/';
+    if (key.find('/') == std::string::npos)
+      for (size_t i = 10; i < path.size(); ++i)
+        if (path[i] == '.') path[i] = '/';
     plan.sysctls.push_back({path, value});
   }
   plan.masked_paths = lx.masked_paths;

@@ -32,6 +32,8 @@ struct PreparedContainer {
   ChildPlan plan;
   int clone_flags = 0;            // CLONE_NEW* given to clone() itself
   UniqueFd join_pid_ns;           // setns in the parent before clone (pid_for_children)
+  UniqueFd join_time_ns;          // likewise for a time namespace given by path
+  bool new_time_ns = false;       // unshare(CLONE_NEWTIME) in the parent before clone
   std::vector<oci::IdMapping> uid_mappings, gid_mappings;
   std::optional<int> oom_score_adj;
   std::string cgroup_path;

@@ -30,7 +30,7 @@ P() { podman $PODMAN_OPTS "$@"; }
 echo "== podman"
 tar -C "$ROOTFS" -c . | P import - localhost/mdbusybox >/dev/null
 [ "$(P run --rm $U --network none localhost/mdbusybox echo hi)" = hi ] || fail "podman run --rm echo hi"
-P run -d --name md-web $U localhost/mdbusybox sleep 1000 >/dev/null || fail "podman run -d"
+P run -d --network none --name md-web $U localhost/mdbusybox sleep 1000 >/dev/null || fail "podman run -d"
 [ "$(P exec md-web sh -c 'echo exec-ok')" = exec-ok ] || fail "podman exec"
 P pause md-web >/dev/null || fail "podman pause"
 [ "$(P inspect md-web --format '{{.State.Status}}')" = paused ] || fail "status after pause"
