@@ -23,6 +23,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
   exit 2
 fi
 DEST=$1
+case "$DEST" in /*) ;; *) DEST=$PWD/$DEST ;; esac  # the script cd's into it below
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 if [ ! -x "$BUSYBOX" ]; then

@@ -88,6 +88,8 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
   auto spec = TRY_CTX(oci::parse_spec_json(r.config), "container " + o.id + " config");
   if (o.process.terminal && o.console_socket.empty())
     return fail("exec with a terminal needs --console-socket", EINVAL);
+  if (!o.process.terminal && !o.console_socket.empty())
+    return fail("--console-socket was given but the process has no terminal (use -t)", EINVAL);
 
   ChildPlan plan;
   plan.is_exec = true;

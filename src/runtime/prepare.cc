@@ -280,6 +280,8 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   plan.preserve_fds = opts.preserve_fds;
   if (spec.process->terminal && !opts.has_console_socket)
     return fail("process.terminal is true but no --console-socket was given", EINVAL);
+  if (!spec.process->terminal && opts.has_console_socket)
+    return fail("--console-socket was given but process.terminal is false: no terminal to send", EINVAL);
 
   // --- namespaces
   const oci::Linux empty_linux;
