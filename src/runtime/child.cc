@@ -227,8 +227,14 @@ void pivot_into_rootfs(int rootfd) {
     if (chroot(".") != 0) die("chroot to rootfs", errno);
     explain("mount --move rootfs / + chroot (--no-pivot)");
   } else {
+    // The old root must be addressed by an fd: after pivot_root(".", ".") a plain "."
+    // names the new root for mount(2) (runc fchdir()s to the old root the same way).
+    int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0) die("open the old root", errno);
     if (syscall(SYS_pivot_root, ".", ".") != 0) die(LineBuffer().add("pivot_root to ").add(p.rootfs.c_str()), errno);
-    // The old root is now stacked under "."; detach it without propagating to the host.
+    if (fchdir(oldroot) != 0) die("chdir to the old root", errno);
+    close(oldroot);
+    // Detach the old root without propagating the unmount to the host.
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) die("make old root rslave", errno);
     if (umount2(".", MNT_DETACH) != 0) die("detach old root", errno);
     explain("pivot_root . . + umount2(old root, MNT_DETACH)");
@@ -508,6 +514,8 @@ void ChildPlan::finalize_arrays() {
 
   if (!p.is_exec) {
     if (mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0) die("set propagation of / in the new mount namespace", errno);
+    if (!p.rootfs_parent_mount.empty() && mount(nullptr, p.rootfs_parent_mount.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+      die(LineBuffer().add("make the mount holding the rootfs private: ").add(p.rootfs_parent_mount.c_str()), errno);
     if (mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
       die(LineBuffer().add("bind rootfs ").add(p.rootfs.c_str()).add(" onto itself"), errno);
     explain(LineBuffer().add("mount --make-rslave / ; mount --rbind ").add(p.rootfs.c_str()).add(" (rootfs becomes a mount point)"));

@@ -93,6 +93,9 @@ struct ChildPlan {
   std::string rootfs;  // absolute host path
   unsigned long root_propagation = 0;  // MS_REC|MS_SLAVE by default
   unsigned long root_propagation_after_pivot = 0;  // rootfsPropagation shared/slave/unbindable
+  // With a shared "/" the mount holding the rootfs must be made private, or the rootfs
+  // bind would be shared and pivot_root refuses it (runc's rootfsParentMountPrivate).
+  std::string rootfs_parent_mount;
   bool no_pivot = false;
   bool readonly_root = false;
   std::vector<MountOp> mounts;

@@ -9,6 +9,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <set>
 
 #include "base/explain.h"
@@ -135,6 +137,45 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
   op.propagation = parsed.propagation;
   out.plan.mounts.push_back(std::move(op));
   return {};
+}
+
+std::string parent_directory(const std::string& path) {
+  char resolved[PATH_MAX];
+  std::string p = ::realpath(path.c_str(), resolved) ? std::string(resolved) : path;
+  size_t slash = p.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
+}
+
+// The mount point (from /proc/self/mountinfo) that holds `dir`: the longest prefix.
+std::string mount_point_of(const std::string& dir) {
+  auto text = read_file("/proc/self/mountinfo");
+  std::string best = "/";
+  if (!text) return best;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    // fields: id parent major:minor root mount_point ...
+    size_t f = 0;
+    for (int i = 0; i < 4 && f != std::string::npos; ++i) f = line.find(' ', f + 1);
+    if (f == std::string::npos) continue;
+    size_t end = line.find(' ', f + 1);
+    std::string mp = line.substr(f + 1, end - f - 1);
+    std::string decoded;
+    for (size_t i = 0; i < mp.size(); ++i) {  // octal escapes: \040 is a space
+      if (mp[i] == '\\' && i + 3 < mp.size() + 0) {
+        decoded += static_cast<char>(std::stoi(mp.substr(i + 1, 3), nullptr, 8));
+        i += 3;
+      } else {
+        decoded += mp[i];
+      }
+    }
+    bool prefix = dir == decoded || (dir.rfind(decoded, 0) == 0 && (decoded == "/" || dir[decoded.size()] == '/'));
+    if (prefix && decoded.size() >= best.size()) best = decoded;
+  }
+  return best;
 }
 
 bool is_host_namespace(const oci::Linux& lx, oci::NamespaceType t) {
@@ -347,8 +388,15 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   plan.root_propagation = MS_SLAVE | MS_REC;
   if (!lx.rootfs_propagation.empty()) {
     unsigned long p = propagation_flags(lx.rootfs_propagation);
-    if (p & MS_PRIVATE) plan.root_propagation = p | MS_REC;
-    else plan.root_propagation_after_pivot = p;  // pivot_root refuses a shared parent: apply after
+    if (p & MS_PRIVATE) {
+      plan.root_propagation = p | MS_REC;
+    } else {
+      // shared/slave/unbindable: "/" gets it first (so binds of shared host mounts stay
+      // peers of the host's), the rootfs itself gets it again after pivot_root.
+      if (p & (MS_SHARED | MS_SLAVE)) plan.root_propagation = p;
+      plan.root_propagation_after_pivot = p;
+      if (p & MS_SHARED) plan.rootfs_parent_mount = mount_point_of(parent_directory(plan.rootfs));
+    }
   }
   bool dev_is_bind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {

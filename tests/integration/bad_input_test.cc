@@ -182,7 +182,9 @@ TEST_P(InvalidId, IsRejected) {
     std::string n = e.path().filename();
     EXPECT_TRUE(n == "state" || n == "io" || n == "bundle") << "unexpected " << e.path();
   }
-  if (std::filesystem::exists(state_)) EXPECT_TRUE(std::filesystem::is_empty(state_)) << state_ << " not empty";
+  if (std::filesystem::exists(state_)) {
+    EXPECT_TRUE(std::filesystem::is_empty(state_)) << state_ << " not empty";
+  }
   EXPECT_TRUE(CgroupDirsFor(cg).empty());
 }
 

@@ -73,7 +73,9 @@ TEST_F(Hooks, AllSixRunInOrderWithState) {
     EXPECT_EQ(st.value("bundle", ""), bundle_.dir) << k << ": " << st.dump();
     EXPECT_TRUE(st.contains("ociVersion")) << k << ": " << st.dump();
     EXPECT_TRUE(st.contains("status")) << k << ": " << st.dump();
-    if (std::string(k) != "poststop") EXPECT_GT(st.value("pid", 0), 0) << k << ": " << st.dump();
+    if (std::string(k) != "poststop") {
+      EXPECT_GT(st.value("pid", 0), 0) << k << ": " << st.dump();
+    }
     // args[1:] and env are passed as configured.
     EXPECT_EQ(Trim(ReadFile(dir_ + "/" + k + ".env")), std::string(k) + " arg-" + k);
   }

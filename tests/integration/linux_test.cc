@@ -30,7 +30,8 @@ TEST_F(Cgroups, CreatedWithCreateRemovedWithDelete) {
   EXPECT_FALSE(CgroupDir(cg(), "memory").empty()) << "no memory cgroup " << cg() << " after create";
   int pid = (*State(id))["pid"].get<int>();
   std::string procs = ReadFile(CgroupDir(cg(), "pids") + "/cgroup.procs");
-  EXPECT_NE(("\n" + procs).find("\n" + std::to_string(pid) + "\n"), std::string::npos) << procs;
+  auto members = SplitLines(procs);
+  EXPECT_NE(std::find(members.begin(), members.end(), std::to_string(pid)), members.end()) << procs;
   ASSERT_TRUE(Rt({"delete", "--force", id}).ok());
   EXPECT_TRUE(CgroupDirsFor(cg()).empty());
 }

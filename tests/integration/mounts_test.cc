@@ -192,7 +192,9 @@ TEST_F(Masked, DefaultMaskedProcFiles) {
     EXPECT_EQ(f[std::string("read:") + p + ".bytes"], "0") << p << " is readable: not masked";
     EXPECT_EQ(f[std::string("stat:") + p + ".type"], "chr") << p;
   }
-  if (access("/proc/acpi", F_OK) == 0) EXPECT_EQ(f["ls:/proc/acpi"], "");
+  if (access("/proc/acpi", F_OK) == 0) {
+    EXPECT_EQ(f["ls:/proc/acpi"], "");
+  }
   if (access("/sys/firmware", F_OK) == 0) {
     EXPECT_EQ(f["ls:/sys/firmware"], "");
     EXPECT_NE(f["write:/sys/firmware"], "ok");
@@ -229,7 +231,9 @@ TEST_F(ReadonlyPaths, DefaultProcPaths) {
                    "/proc/sys/kernel/hostname", "+", "mount", "/proc/sys"});
   EXPECT_EQ(f["write:/proc/sys/kernel/hostname"], "EROFS");
   EXPECT_TRUE(HasOption(f["mount:/proc/sys.opts"], "ro")) << f["mount:/proc/sys.opts"];
-  if (access("/proc/sysrq-trigger", F_OK) == 0) EXPECT_EQ(f["write:/proc/sysrq-trigger"], "EROFS");
+  if (access("/proc/sysrq-trigger", F_OK) == 0) {
+    EXPECT_EQ(f["write:/proc/sysrq-trigger"], "EROFS");
+  }
   EXPECT_EQ(f["read:/proc/sys/kernel/hostname"], "ok");
 }
 
@@ -253,15 +257,16 @@ TEST_F(ReadonlyPaths, MissingPathIsIgnored) {
   EXPECT_EQ(f["stat:/does/not/exist.error"], "ENOENT");
 }
 
-// rootfsPropagation, checked by behaviour: the bundle lives on a host mount
-// made shared for the test; after the container starts, the host mounts a
-// tmpfs inside the rootfs (does it appear in the container?) and the container
-// mounts one (does it appear on the host?). Unbindable: a bind of / fails.
+// rootfsPropagation, checked by behaviour, the way it is used (Kubernetes'
+// mount propagation): a volume bind-mounted from a host mount that is
+// shared. After the container starts, the host mounts a tmpfs inside the
+// volume (does it appear in the container?) and the container mounts one
+// (does it appear on the host?). Unbindable: a bind of / fails inside.
 struct PropagationCase {
   const char* mode;
-  bool receives;   // host mounts under the rootfs appear in the container
-  bool sends;      // container mounts appear on the host
-  bool bindable;   // `mount --bind / /x` works inside
+  int receives;   // host mounts under the volume appear in the container (-1: not checked)
+  int sends;      // container mounts under the volume appear on the host (-1: not checked)
+  bool bindable;  // `mount --bind / /x` works inside
 };
 
 void PrintTo(const PropagationCase& c, std::ostream* os) { *os << c.mode; }
@@ -273,11 +278,13 @@ TEST_P(Propagation, Behaviour) {
   if (std::string(c.mode).find("unbindable") != std::string::npos) {
     KNOWN_FAILURE("runc", "runc 1.1.5 fails with EINVAL (bind of an unbindable /) for rootfsPropagation=" << c.mode);
   }
-  if (std::string(c.mode).find("shared") != std::string::npos) {
-    KNOWN_FAILURE("runc", "with rootfsPropagation=" << c.mode
-                              << " runc 1.1.5 neither receives host mounts nor sends its own to the host");
-  }
-  ASSERT_EQ(mount(nullptr, tmp_.c_str(), nullptr, MS_SHARED, nullptr), 0) << strerror(errno);
+  std::string vol = Scratch("vol");
+  ASSERT_EQ(mount("md-vol", vol.c_str(), "tmpfs", 0, "size=1m"), 0) << strerror(errno);
+  ASSERT_EQ(mount(nullptr, vol.c_str(), nullptr, MS_SHARED, nullptr), 0) << strerror(errno);
+  std::filesystem::create_directories(vol + "/from-host");
+  std::filesystem::create_directories(vol + "/from-container");
+  AddMount(bundle_.config, "/vol", "bind", vol, {"rbind"});
+
   std::string id = NewId();
   bundle_.config["linux"]["rootfsPropagation"] = c.mode;
   bundle_.config["root"]["readonly"] = false;
@@ -285,42 +292,42 @@ TEST_P(Propagation, Behaviour) {
   bundle_.config["process"]["capabilities"]["bounding"].push_back("CAP_SYS_ADMIN");
   bundle_.config["process"]["noNewPrivileges"] = false;
   bundle_.config["process"]["args"] = {"/md-check", "hold"};
-  std::filesystem::create_directories(bundle_.rootfs + "/from-host");
-  std::filesystem::create_directories(bundle_.rootfs + "/from-container");
   std::filesystem::create_directories(bundle_.rootfs + "/bind-root");
   Create(bundle_, id);
   ASSERT_TRUE(Rt({"start", id}).ok());
 
-  std::string host_mnt = bundle_.rootfs + "/from-host";
+  std::string host_mnt = vol + "/from-host";
   ASSERT_EQ(mount("md-host-side", host_mnt.c_str(), "tmpfs", 0, "size=1m"), 0) << strerror(errno);
   WriteFile(host_mnt + "/marker", "from the host\n");
-  Result in = Rt({"exec", id, "/md-check", "cat", "/from-host/marker"});
+  Result in = Rt({"exec", id, "/md-check", "cat", "/vol/from-host/marker"});
   ASSERT_TRUE(in.ok()) << in;
   Facts f = ParseFacts(in.out);
-  if (c.receives) {
-    EXPECT_EQ(f["cat:/from-host/marker"], "from the host") << c.mode << ": host mount did not propagate in";
-  } else {
-    EXPECT_EQ(f["cat:/from-host/marker.error"], "ENOENT") << c.mode << ": host mount propagated in";
+  if (c.receives == 1) {
+    EXPECT_EQ(f["cat:/vol/from-host/marker"], "from the host") << c.mode << ": host mount did not propagate in";
+  } else if (c.receives == 0) {
+    EXPECT_EQ(f["cat:/vol/from-host/marker.error"], "ENOENT") << c.mode << ": host mount propagated in";
   }
 
-  Result m = Rt({"exec", "--cap", "CAP_SYS_ADMIN", id, "/bin/mount", "-t", "tmpfs", "md-ctr-side", "/from-container"});
+  Result m = Rt({"exec", "--cap", "CAP_SYS_ADMIN", id, "/bin/mount", "-t", "tmpfs", "md-ctr-side", "/vol/from-container"});
   ASSERT_TRUE(m.ok()) << m;
-  bool on_host = ReadFile("/proc/self/mountinfo").find(" " + bundle_.rootfs + "/from-container ") != std::string::npos;
-  EXPECT_EQ(on_host, c.sends) << c.mode << ": container mount " << (on_host ? "reached" : "did not reach") << " the host";
+  bool on_host = ReadFile("/proc/self/mountinfo").find(" " + vol + "/from-container ") != std::string::npos;
+  if (c.sends != -1) {
+    EXPECT_EQ(on_host, c.sends == 1) << c.mode << ": container mount " << (on_host ? "reached" : "did not reach") << " the host";
+  }
 
   Result b = Rt({"exec", "--cap", "CAP_SYS_ADMIN", id, "/bin/mount", "--bind", "/", "/bind-root"});
   EXPECT_EQ(b.exit_code == 0, c.bindable) << c.mode << "\n" << b;
 }
 
 INSTANTIATE_TEST_SUITE_P(Mounts, Propagation,
-                         // Non-recursive slave/shared are left out: which mounts they apply
-                         // to (the host's / copy or the rootfs mount) is not pinned down.
-                         ::testing::Values(PropagationCase{"private", false, false, true},
-                                           PropagationCase{"rprivate", false, false, true},
-                                           PropagationCase{"rslave", true, false, true},
-                                           PropagationCase{"rshared", true, true, true},
-                                           PropagationCase{"unbindable", false, false, false},
-                                           PropagationCase{"runbindable", false, false, false}),
+                         // Non-recursive modes apply to / only; whether that reaches the
+                         // volume mount is not pinned down, so only / itself is checked.
+                         ::testing::Values(PropagationCase{"private", -1, -1, true},
+                                           PropagationCase{"rprivate", 0, 0, true},
+                                           PropagationCase{"rslave", 1, 0, true},
+                                           PropagationCase{"rshared", 1, 1, true},
+                                           PropagationCase{"unbindable", -1, -1, false},
+                                           PropagationCase{"runbindable", 0, 0, false}),
                          [](const auto& info) { return std::string(info.param.mode); });
 
 class Devices : public RuntimeTest {};

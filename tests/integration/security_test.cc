@@ -184,7 +184,9 @@ TEST_F(Security, MaskedPathSymlinkInsideRootfs) {
   bundle_.config["linux"]["maskedPaths"].push_back("/masked-link");
   bundle_.config["process"]["args"] = {"/md-check", "read", "/masked-link"};
   Result r = RunBundle(bundle_);
-  if (r.exit_code == 0) EXPECT_EQ(ParseFacts(r.out)["read:/masked-link.bytes"], "0") << r.out;
+  if (r.exit_code == 0) {
+    EXPECT_EQ(ParseFacts(r.out)["read:/masked-link.bytes"], "0") << r.out;
+  }
   EXPECT_NE(ReadFile("/etc/passwd").find("root:"), std::string::npos);
   EXPECT_NE(ReadFile(bundle_.rootfs + "/etc/passwd").find("root:"), std::string::npos);
 }
@@ -244,7 +246,9 @@ TEST_F(Security, MountDestinationInProcIsRefusedOrContained) {
   bundle_.config["process"]["args"] = {"/md-check", "cwd"};
   Result r = RunBundle(bundle_);
   // runc refuses ("mounting over /proc is forbidden"); either way the host is fine.
-  if (r.exit_code == 0) EXPECT_EQ(ParseFacts(r.out)["cwd"], "/") << r;
+  if (r.exit_code == 0) {
+    EXPECT_EQ(ParseFacts(r.out)["cwd"], "/") << r;
+  }
 }
 
 TEST_F(Security, StateDirIsNotWorldWritable) {
