@@ -102,7 +102,11 @@ unsigned long locked_flags(int fd) {
 
 // The parent writes cgroup.procs while we set up mounts; from here on we need to be in
 // the cgroup (limits, and the cgroup namespace root must be the container's cgroup).
+bool g_cgroup_joined = false;
+
 void wait_cgroup_joined() {
+  if (g_cgroup_joined) return;
+  g_cgroup_joined = true;
   expect(MessageType::kCgroupJoined);
   explain("joined cgroup (written by the parent in parallel)");
   if ((g_plan->unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace", errno);
@@ -521,7 +525,10 @@ void ChildPlan::finalize_arrays() {
     explain(LineBuffer().add("mount --make-rslave / ; mount --rbind ").add(p.rootfs.c_str()).add(" (rootfs becomes a mount point)"));
     int rootfd = open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) die(LineBuffer().add("open rootfs ").add(p.rootfs.c_str()), errno);
-    for (const auto& m : p.mounts) do_mount(rootfd, m);
+    for (const auto& m : p.mounts) {
+      if (m.needs_cgroup) wait_cgroup_joined();  // the parent creates the cgroup meanwhile
+      do_mount(rootfd, m);
+    }
     create_devices(rootfd);
     wait_cgroup_joined();
     if (p.hooks_before_pivot) {

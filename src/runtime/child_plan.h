@@ -34,6 +34,7 @@ struct MountOp {
   bool needs_remount = false;     // bind with ro/nosuid/...: a second MS_REMOUNT pass
   bool file_target = false;       // bind of a non-directory: create an empty file
   bool created_by_runtime = false;  // implied by `cgroup` mounts on v1 (for --explain)
+  bool needs_cgroup = false;  // binds the container's cgroup dirs: wait until they exist
 };
 
 struct DeviceOp {

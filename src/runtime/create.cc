@@ -126,11 +126,16 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   oci::Resources device_rules;
   device_rules.devices = std::move(resources.devices);
   resources.devices.clear();
-  out.cgroup = TRY_CTX(cgroups::Cgroup::create(cgroup_path, &resources), "cgroup " + cgroup_path);
-  ScopeGuard remove_cgroup([&] {
-    if (!keep) (void)out.cgroup->destroy();
+  // One rollback for the process and the cgroup, in that order (a cgroup with a live
+  // process in it cannot be removed).
+  ScopeGuard rollback([&] {
+    if (keep) return;
+    if (out.pid > 0) {
+      ::kill(out.pid, SIGKILL);
+      ::waitpid(out.pid, nullptr, 0);
+    }
+    if (out.cgroup) (void)out.cgroup->destroy();
   });
-  Explain::step("cgroup " + cgroup_path + " created (" + cgroups::layout_name(out.cgroup->layout()) + ")");
 
   PrepareOptions popts;
   popts.bundle = bundle;
@@ -138,7 +143,7 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   popts.preserve_fds = o.preserve_fds;
   popts.has_console_socket = !o.console_socket.empty();
   popts.seccomp_cache_dir = g.root + "/.seccomp-cache";
-  auto prepared = TRY(prepare_container(*spec, popts, &*out.cgroup));
+  auto prepared = TRY(prepare_container(*spec, popts, TRY(cgroup_mount_sources(cgroup_path))));
   ChildPlan& plan = prepared.plan;
   Explain::step("plan: " + std::to_string(plan.mounts.size()) + " mounts, " + std::to_string(plan.devices.size()) +
                 " devices, " + std::to_string(plan.masked_paths.size()) + " masked paths");
@@ -179,12 +184,6 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   child_end.reset();
   console_fd.reset();
   out.pid = static_cast<pid_t>(pid);
-  ScopeGuard kill_child([&] {
-    if (!keep) {
-      ::kill(out.pid, SIGKILL);
-      ::waitpid(out.pid, nullptr, 0);
-    }
-  });
 
   if (!prepared.uid_mappings.empty()) {
     TRY_CTX(write_id_map(out.pid, "uid_map", prepared.uid_mappings), "linux.uidMappings");
@@ -203,8 +202,22 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   for (auto& [k, v] : spec->annotations) out.record.annotations[k] = v;
   out.record.config = config.is_discarded() ? json::object() : config;
   TRY(send_type(parent_end.get(), MessageType::kGo));
-  Explain::step("sync: go (child sets up its namespaces and mounts while we join it to the cgroup)");
-  TRY_CTX(out.cgroup->add_process(out.pid), "join cgroup " + cgroup_path);
+  Explain::step("sync: go (the child sets up its mounts while we create its cgroup and move it in)");
+  // If the child failed meanwhile, its own error says more than ours about a dead pid.
+  auto prefer_child_error = [&](Error e) -> Error {
+    SyncMessage m;
+    if (::recv(parent_end.get(), &m, sizeof m, MSG_DONTWAIT) > 0 && m.type == MessageType::kError) {
+      m.text[sizeof m.text - 1] = 0;
+      return child_error(m);
+    }
+    return e;
+  };
+  auto cg = cgroups::Cgroup::create(cgroup_path, &resources);
+  if (!cg) return std::unexpected(prefer_child_error(with_context(cg.error(), "cgroup " + cgroup_path)));
+  out.cgroup = std::move(*cg);
+  Explain::step("cgroup " + cgroup_path + " created (" + cgroups::layout_name(out.cgroup->layout()) + ")");
+  if (auto st = out.cgroup->add_process(out.pid); !st)
+    return std::unexpected(prefer_child_error(with_context(st.error(), "join cgroup " + cgroup_path)));
   Explain::step("cgroup.procs <- " + std::to_string(out.pid));
   if (prepared.oom_score_adj)
     TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),

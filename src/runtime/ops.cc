@@ -27,10 +27,6 @@ Status teardown_container(const StateStore& store, const ContainerRecord& r) {
       if (auto pids = cg->pids(); pids && !pids->empty()) (void)cg->kill_all(SIGKILL);
       TRY_CTX(cg->destroy(), "remove cgroup " + r.cgroup_path);
     }
-    // The default parent (/minidocker) is ours: remove it once the last container is gone.
-    if (r.cgroup_path.rfind("/minidocker/", 0) == 0)
-      if (auto hs = cgroups::host_hierarchies(); hs)
-        for (const auto& h : **hs) ::rmdir((h.mount_point + "/minidocker").c_str());
   }
   auto hooks = hooks_from_config(r.config, "poststop");
   if (auto st = run_hooks(hooks, "poststop", oci_state(r, ContainerStatus::kStopped)); !st)

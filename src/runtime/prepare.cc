@@ -63,7 +63,7 @@ unsigned long long cap_mask(const std::vector<int>& caps) {
 std::string mounts_where(size_t i) { return "mounts[" + std::to_string(i) + "]"; }
 
 md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& opts,
-                     const cgroups::Cgroup* cgroup, PreparedContainer& out) {
+                     const CgroupMountSources& cgroup_mounts, PreparedContainer& out) {
   auto parsed = parse_mount_options(m.options);
   std::string where = mounts_where(index);
   bool bind = parsed.bind || m.type == "bind" || m.type == "rbind";
@@ -88,8 +88,8 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
   }
   if (m.type.empty()) return fail(where + ".type: a mount needs a type (or the bind option)", EINVAL);
   if (m.type == "cgroup" || m.type == "cgroup2") {
-    if (!cgroup) return {};
-    auto sources = cgroup->mount_sources();
+    const auto& sources = cgroup_mounts;
+    if (sources.empty()) return {};
     unsigned long ro = parsed.flags & MS_RDONLY;
     unsigned long bind_flags = parsed.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     bool single = sources.size() == 1 && sources[0].first.empty();
@@ -101,6 +101,7 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
       op.recursive = true;
       op.flags = bind_flags;
       op.needs_remount = bind_flags != 0;
+      op.needs_cgroup = true;
       out.plan.mounts.push_back(std::move(op));
       return {};
     }
@@ -121,6 +122,7 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
       op.flags = bind_flags | ro;
       op.needs_remount = op.flags != 0;
       op.created_by_runtime = true;
+      op.needs_cgroup = true;
       out.plan.mounts.push_back(std::move(op));
     }
     return {};
@@ -224,10 +226,19 @@ md::Status validate_sysctl(const std::string& raw_key, const oci::Linux& lx) {
 
 }  // namespace
 
+Result<CgroupMountSources> cgroup_mount_sources(const std::string& cgroup_path) {
+  auto hierarchies = TRY(cgroups::host_hierarchies());
+  CgroupMountSources out;
+  for (const auto& h : *hierarchies) out.emplace_back(h.name, join_path(h.mount_point, cgroup_path));
+  return out;
+}
+
 std::string cgroup_path_for(const oci::Spec& spec, const std::string& id) {
   if (spec.linux && spec.linux->cgroups_path && !spec.linux->cgroups_path->empty())
     return *spec.linux->cgroups_path;
-  return "/minidocker/" + id;
+  // Flat, not /minidocker/<id>: a shared parent would be created and removed again
+  // around every `run` (20 extra cgroup mkdir/rmdir on a v1 host).
+  return "/minidocker-" + id;
 }
 
 oci::Resources effective_resources(const oci::Spec& spec) {
@@ -309,7 +320,7 @@ md::Status prepare_process(const oci::Process& process, const oci::Spec& spec, C
 }
 
 Result<PreparedContainer> prepare_container(const oci::Spec& spec, const PrepareOptions& opts,
-                                            const cgroups::Cgroup* cgroup) {
+                                            const CgroupMountSources& cgroup_mounts) {
   PreparedContainer out;
   ChildPlan& plan = out.plan;
   if (!spec.process) return fail("process: required to create a container", EINVAL);
@@ -400,7 +411,7 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   }
   bool dev_is_bind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    TRY(add_mount(spec.mounts[i], i, opts, cgroup, out));
+    TRY(add_mount(spec.mounts[i], i, opts, cgroup_mounts, out));
     if (spec.mounts[i].destination == "/dev" && plan.mounts.back().kind == MountKind::kBind) dev_is_bind = true;
   }
   bool in_userns = userns;

@@ -14,10 +14,6 @@
 #include "oci/spec.h"
 #include "runtime/child_plan.h"
 
-namespace md::cgroups {
-class Cgroup;
-}
-
 namespace md::runtime {
 
 struct PrepareOptions {
@@ -40,16 +36,22 @@ struct PreparedContainer {
   bool own_pid_namespace = true;
 };
 
-// Builds the plan for creating a container. The cgroup is needed for `cgroup` mounts.
+// (hierarchy name, host directory) of the container's cgroup in every hierarchy, as
+// cgroups::Cgroup::mount_sources() will report once it exists: `cgroup` mounts bind these.
+using CgroupMountSources = std::vector<std::pair<std::string, std::string>>;
+Result<CgroupMountSources> cgroup_mount_sources(const std::string& cgroup_path);
+
+// Builds the plan for creating a container. The cgroup does not have to exist yet: the
+// child waits for kCgroupJoined before its first `cgroup` mount.
 Result<PreparedContainer> prepare_container(const oci::Spec& spec, const PrepareOptions& opts,
-                                            const cgroups::Cgroup* cgroup);
+                                            const CgroupMountSources& cgroup_mounts);
 
 // Fills the process part of a plan (args, env, user, caps, rlimits, seccomp, cwd).
 // Shared by create and exec.
 md::Status prepare_process(const oci::Process& process, const oci::Spec& spec, ChildPlan& plan,
                            const std::string& seccomp_cache_dir);
 
-// The cgroupsPath to use: the spec's, or "/minidocker/<id>" when it has none.
+// The cgroupsPath to use: the spec's, or "/minidocker-<id>" when it has none.
 std::string cgroup_path_for(const oci::Spec& spec, const std::string& id);
 
 // Device cgroup rules: the spec's, plus allow rules for its devices and the default set.
