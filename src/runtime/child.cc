@@ -341,7 +341,8 @@ void setup_console() {
     ioctl(slave, TIOCSWINSZ, &ws);
   }
   // /dev/console: bind the pty over it, refusing a symlink swapped in (CVE-2025-52565).
-  int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  // Only for the container's init: an exec'd process must not change the container's mounts.
+  int dev = p.is_exec ? -1 : open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dev >= 0) {
     int c = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c >= 0) close(c);

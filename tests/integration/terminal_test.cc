@@ -219,3 +219,31 @@ TEST_F(Terminal, DevConsoleSymlinkIsNotFollowed) {
 
 }  // namespace
 }  // namespace mdtest
+
+namespace mdtest {
+namespace {
+
+// exec -t: the exec'd process gets its own pty through --console-socket, and the
+// container's mounts are left alone (no /dev/console bind from an exec).
+TEST_F(Terminal, ExecWithTerminalLeavesContainerMountsAlone) {
+  std::string id = NewId();
+  bundle_.config["process"]["args"] = {"/md-check", "hold"};
+  Create(bundle_, id);
+  ASSERT_TRUE(Rt({"start", id}).ok());
+  std::string sock = Listen();
+  // runc accepts --console-socket only with -d (it proxies a pty itself otherwise).
+  Child exec = RtSpawn({"exec", "-d", "-t", "--console-socket", sock, id, "/md-check", "tty"});
+  int master = ReceiveMaster();
+  ASSERT_GE(master, 0);
+  Facts f = TermFacts(ReadAll(master));
+  Result r = Wait(exec);
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(f["tty.isatty0"], "1") << f.raw;
+  EXPECT_EQ(f["tty.ctty"], "1") << f.raw;
+  Result mounts = Rt({"exec", id, "/md-check", "mounts"});
+  ASSERT_TRUE(mounts.ok()) << mounts;
+  EXPECT_EQ(mounts.out.find("/dev/console"), std::string::npos) << mounts.out;
+}
+
+}  // namespace
+}  // namespace mdtest
