@@ -30,6 +30,7 @@
 #include "runtime/prepare.h"
 #include "runtime/state_store.h"
 #include "runtime/sync_protocol.h"
+#include "runtime/terminal_proxy.h"
 
 namespace md::runtime {
 
@@ -96,12 +97,13 @@ Status send_type(int fd, MessageType t) {
 struct Launched {
   pid_t pid = 0;
   UniqueFd sync;
+  UniqueFd console_peer;  // our end of an internal console socket (`run` with a terminal)
   ContainerRecord record;
   std::optional<cgroups::Cgroup> cgroup;
 };
 
 // Everything up to kReady. On error nothing is left: no process, cgroup or state dir.
-Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run_mode) {
+Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run_mode, bool foreground = false) {
   TRY(StateStore::validate_id(o.id));
   StateStore store(g.root);
   std::string bundle = absolute_path(o.bundle);
@@ -141,7 +143,9 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   popts.bundle = bundle;
   popts.no_pivot = o.no_pivot;
   popts.preserve_fds = o.preserve_fds;
-  popts.has_console_socket = !o.console_socket.empty();
+  // Foreground `run` with a terminal and no --console-socket: keep the master ourselves.
+  bool own_console = foreground && spec->process && spec->process->terminal && o.console_socket.empty();
+  popts.has_console_socket = !o.console_socket.empty() || own_console;
   popts.seccomp_cache_dir = g.root + "/.seccomp-cache";
   auto prepared = TRY(prepare_container(*spec, popts, TRY(cgroup_mount_sources(cgroup_path))));
   ChildPlan& plan = prepared.plan;
@@ -154,6 +158,12 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   UniqueFd listen_fd, console_fd;
   if (!run_mode) listen_fd = TRY(listen_start_socket(store.dir(o.id)));
   if (!o.console_socket.empty()) console_fd = TRY_CTX(connect_unix(o.console_socket, SOCK_STREAM), "--console-socket");
+  if (own_console) {
+    int cs[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) != 0) return fail_errno("socketpair for the terminal");
+    out.console_peer = UniqueFd(cs[0]);
+    console_fd = UniqueFd(cs[1]);
+  }
   plan.sync_fd = child_end.get();
   plan.start_listen_fd = listen_fd.get();
   plan.console_socket_fd = console_fd.get();
@@ -291,7 +301,18 @@ Status start_container(const GlobalOptions& g, const std::string& id) {
 }
 
 Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool detach) {
-  auto launched = TRY_CTX(launch(g, o, /*run_mode=*/true), "run container " + o.id);
+  auto launched = TRY_CTX(launch(g, o, /*run_mode=*/true, /*foreground=*/!detach), "run container " + o.id);
+  UniqueFd master;
+  if (launched.console_peer) {
+    auto fd = receive_pty_master(launched.console_peer.get());
+    if (!fd) {
+      ::kill(launched.pid, SIGKILL);
+      ::waitpid(launched.pid, nullptr, 0);
+      (void)teardown_container(StateStore(g.root), launched.record);
+      return std::unexpected(with_context(fd.error(), "run container " + o.id));
+    }
+    master = UniqueFd(*fd);
+  }
   StateStore store(g.root);
   json state = oci_state(launched.record, ContainerStatus::kRunning);
   if (!detach) {
@@ -312,6 +333,7 @@ Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool d
   if (auto st = run_hooks(hooks, "poststart", state); !st)
     fprintf(stderr, "warning: %s\n", st.error().message.c_str());
   if (detach) return 0;
+  if (master) proxy_terminal(master.get(), launched.pid);
   int status = 0;
   while (::waitpid(launched.pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -247,3 +247,25 @@ TEST_F(Terminal, ExecWithTerminalLeavesContainerMountsAlone) {
 
 }  // namespace
 }  // namespace mdtest
+
+namespace mdtest {
+namespace {
+
+// `run` in the foreground with process.terminal and no --console-socket: the runtime
+// allocates the pty and copies it to its own stdio (runc does the same).
+TEST_F(Terminal, ForegroundRunProxiesThePty) {
+  KNOWN_FAILURE("runc", "runc 1.1.5 insists on opening /dev/tty (the caller's controlling terminal) and fails without one");
+  std::string id = NewId();
+  bundle_.config["process"]["terminal"] = true;
+  bundle_.config["process"]["args"] = {"/md-check", "tty"};
+  bundle_.Save();
+  Result r = Rt({"run", "--bundle", bundle_.dir, id});
+  ASSERT_TRUE(r.ok()) << r;
+  Facts f = TermFacts(r.out);
+  EXPECT_EQ(f["tty.isatty0"], "1") << r.out;
+  EXPECT_EQ(f["tty.isatty1"], "1") << r.out;
+  EXPECT_EQ(f["tty.name"].rfind("/dev/pts/", 0), 0u) << r.out;
+}
+
+}  // namespace
+}  // namespace mdtest
