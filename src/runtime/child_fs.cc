@@ -31,59 +31,63 @@ int open_in_root(int rootfd, const char* path, int flags) {
 
 int open_or_create_in_root(int rootfd, const char* path, Leaf leaf) {
   int fd = openat2_in_root(rootfd, path, O_PATH, 0);
-  if (fd >= 0) return fd;
   if (fd != -ENOENT) return fd;
-  // Walk the components, creating what is missing. Each prefix is resolved from the
-  // root again, so a symlink component is followed as a chroot would follow it.
-  char prefix[4096];
-  size_t len = 0;
-  const char* p = path;
-  while (*p == '/') ++p;
-  prefix[len++] = '/';
-  prefix[len] = 0;
-  while (*p) {
-    const char* end = p;
-    while (*end && *end != '/') ++end;
-    size_t comp_len = static_cast<size_t>(end - p);
-    bool last = true;
-    for (const char* q = end; *q; ++q)
-      if (*q != '/') last = false;
-    int parent = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
-    if (parent < 0) return parent;
-    if (len + comp_len + 2 >= sizeof prefix) {
-      close(parent);
-      return -ENAMETOOLONG;
-    }
-    char comp[256];
-    if (comp_len >= sizeof comp) {
-      close(parent);
-      return -ENAMETOOLONG;
-    }
-    for (size_t i = 0; i < comp_len; ++i) comp[i] = p[i];
-    comp[comp_len] = 0;
-    if (last && leaf == Leaf::kFile) {
-      // O_PATH parent cannot be used for O_CREAT; reopen it as a real directory fd.
-      int dir = openat2_in_root(rootfd, prefix, O_RDONLY | O_DIRECTORY, 0);
-      close(parent);
-      if (dir < 0) return dir;
-      int f = openat(dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      int err = errno;
-      close(dir);
-      if (f < 0 && err != EEXIST) return -err;
-      if (f >= 0) close(f);
-    } else if (mkdirat(parent, comp, 0755) != 0 && errno != EEXIST) {
-      int err = errno;
-      close(parent);
-      return -err;
-    } else {
-      close(parent);
-    }
-    if (len > 1) prefix[len++] = '/';
-    for (size_t i = 0; i < comp_len; ++i) prefix[len++] = p[i];
-    prefix[len] = 0;
-    p = end;
-    while (*p == '/') ++p;
+  // Find the deepest existing ancestor (usually the parent: one more lookup), then create
+  // the missing components below it. Every lookup is resolved from the root again, so a
+  // symlink component is followed as a chroot would follow it.
+  char buf[4096];
+  size_t len = child::str_len(path);
+  if (len + 1 >= sizeof buf) return -ENAMETOOLONG;
+  for (size_t i = 0; i <= len; ++i) buf[i] = path[i];
+  while (len > 1 && buf[len - 1] == '/') buf[--len] = 0;
+  size_t existing = len;  // buf[0..existing) is the prefix that exists
+  int dir = -ENOENT;
+  while (dir == -ENOENT) {
+    while (existing > 0 && buf[existing - 1] != '/') --existing;  // drop the last component
+    if (existing == 0) return -ENOENT;
+    size_t cut = existing > 1 ? existing - 1 : 1;  // keep "/" for the root
+    char saved = buf[cut];
+    buf[cut] = 0;
+    dir = openat2_in_root(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
+    buf[cut] = saved;
+    if (dir < 0 && dir != -ENOENT) return dir;
+    if (dir == -ENOENT) existing = cut;
   }
+  // Create each missing component with *at() calls relative to the last directory.
+  size_t pos = existing;
+  while (pos < len) {
+    size_t end = pos;
+    while (end < len && buf[end] != '/') ++end;
+    char saved = buf[end];
+    buf[end] = 0;
+    const char* comp = buf + pos;
+    bool last = end >= len;
+    if (last && leaf == Leaf::kFile) {
+      int f = openat(dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (f < 0 && errno != EEXIST) {
+        int err = errno;
+        close(dir);
+        return -err;
+      }
+      if (f >= 0) close(f);
+    } else {
+      if (mkdirat(dir, comp, 0755) != 0 && errno != EEXIST) {
+        int err = errno;
+        close(dir);
+        return -err;
+      }
+      if (!last) {
+        // Re-resolve from the root: what exists now may be a symlink planted meanwhile.
+        close(dir);
+        dir = openat2_in_root(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
+        if (dir < 0) return dir;
+      }
+    }
+    buf[end] = saved;
+    pos = end;
+    while (pos < len && buf[pos] == '/') ++pos;
+  }
+  close(dir);
   return openat2_in_root(rootfd, path, O_PATH, 0);
 }
 

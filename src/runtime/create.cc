@@ -339,7 +339,7 @@ Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool d
   }
   Explain::step("container process exited");
   g_forward_pid = 0;
-  TRY(teardown_container(store, launched.record));
+  TRY(teardown_container(store, launched.record, launched.cgroup ? &*launched.cgroup : nullptr));
   Explain::step("cgroup removed, state deleted");
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);

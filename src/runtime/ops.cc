@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include "base/explain.h"
 #include "base/file_util.h"
@@ -20,12 +21,17 @@ namespace md::runtime {
 
 using nlohmann::json;
 
-Status teardown_container(const StateStore& store, const ContainerRecord& r) {
+Status teardown_container(const StateStore& store, const ContainerRecord& r, cgroups::Cgroup* cgroup) {
   if (!r.cgroup_path.empty()) {
-    auto cg = cgroups::Cgroup::open(r.cgroup_path);
-    if (cg) {
-      if (auto pids = cg->pids(); pids && !pids->empty()) (void)cg->kill_all(SIGKILL);
-      TRY_CTX(cg->destroy(), "remove cgroup " + r.cgroup_path);
+    std::optional<cgroups::Cgroup> opened;
+    if (!cgroup) {
+      auto cg = cgroups::Cgroup::open(r.cgroup_path);
+      if (cg) opened = std::move(*cg);
+      cgroup = opened ? &*opened : nullptr;
+    }
+    if (cgroup) {
+      if (auto pids = cgroup->pids(); pids && !pids->empty()) (void)cgroup->kill_all(SIGKILL);
+      TRY_CTX(cgroup->destroy(), "remove cgroup " + r.cgroup_path);
     }
   }
   auto hooks = hooks_from_config(r.config, "poststop");
