@@ -29,7 +29,7 @@
 #include "runtime/unix_socket.h"
 #include "runtime/prepare.h"
 #include "runtime/state_store.h"
-#include "runtime/sync_protocol.h"
+#include "runtime/sync_channel.h"
 #include "runtime/terminal_proxy.h"
 
 namespace md::runtime {
@@ -66,32 +66,6 @@ Status write_id_map(pid_t pid, const char* file, const std::vector<oci::IdMappin
   for (auto& m : maps)
     text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
   return write_existing_file("/proc/" + std::to_string(pid) + "/" + file, text);
-}
-
-// Receives one message; nullopt on EOF (the child exited).
-Result<std::optional<SyncMessage>> receive(int fd) {
-  SyncMessage m;
-  for (;;) {
-    ssize_t n = ::recv(fd, &m, sizeof m, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("read from container init");
-    if (n == 0) return std::optional<SyncMessage>();
-    m.text[sizeof m.text - 1] = 0;
-    return std::optional<SyncMessage>(m);
-  }
-}
-
-Error child_error(const SyncMessage& m) {
-  std::string msg = m.text;
-  if (m.errno_value) msg += std::string(": ") + std::strerror(m.errno_value);
-  return Error{m.errno_value, msg};
-}
-
-Status send_type(int fd, MessageType t) {
-  SyncMessage m = {};
-  m.type = t;
-  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0) return fail_errno("write to container init");
-  return {};
 }
 
 struct Launched {
@@ -168,7 +142,12 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   plan.start_listen_fd = listen_fd.get();
   plan.console_socket_fd = console_fd.get();
   plan.run_mode = run_mode;
-  if (Explain::enabled()) plan.explain_fd = Explain::fd();
+  // A private copy of the explain fd: the child's stdio may become a pty (dup2 over 2).
+  UniqueFd explain_copy;
+  if (Explain::enabled()) {
+    explain_copy = UniqueFd(::fcntl(Explain::fd(), F_DUPFD_CLOEXEC, 3));
+    plan.explain_fd = explain_copy.get();
+  }
 
   // Joining a pid namespace only changes where our children go: restore it after clone.
   UniqueFd own_pidns;
@@ -211,14 +190,14 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   out.record.own_pid_namespace = prepared.own_pid_namespace;
   for (auto& [k, v] : spec->annotations) out.record.annotations[k] = v;
   out.record.config = config.is_discarded() ? json::object() : config;
-  TRY(send_type(parent_end.get(), MessageType::kGo));
+  TRY(send_message(parent_end.get(), MessageType::kGo));
   Explain::step("sync: go (the child sets up its mounts while we create its cgroup and move it in)");
   // If the child failed meanwhile, its own error says more than ours about a dead pid.
   auto prefer_child_error = [&](Error e) -> Error {
     SyncMessage m;
     if (::recv(parent_end.get(), &m, sizeof m, MSG_DONTWAIT) > 0 && m.type == MessageType::kError) {
       m.text[sizeof m.text - 1] = 0;
-      return child_error(m);
+      return message_error(m);
     }
     return e;
   };
@@ -232,24 +211,24 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   if (prepared.oom_score_adj)
     TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),
             "process.oomScoreAdj");
-  if (auto st = send_type(parent_end.get(), MessageType::kCgroupJoined); !st) {
+  if (auto st = send_message(parent_end.get(), MessageType::kCgroupJoined); !st) {
     // The child may have failed meanwhile: its error explains more than EPIPE does.
-    auto msg = receive(parent_end.get());
-    if (msg && *msg && (*msg)->type == MessageType::kError) return std::unexpected(child_error(**msg));
+    auto msg = receive_message(parent_end.get());
+    if (msg && *msg && (*msg)->type == MessageType::kError) return std::unexpected(message_error(**msg));
     return std::unexpected(st.error());
   }
 
   for (;;) {
-    auto msg = TRY(receive(parent_end.get()));
+    auto msg = TRY(receive_message(parent_end.get()));
     if (!msg) return fail("container init exited before it was ready", ECHILD);
-    if (msg->type == MessageType::kError) return std::unexpected(child_error(*msg));
+    if (msg->type == MessageType::kError) return std::unexpected(message_error(*msg));
     if (msg->type == MessageType::kReady) break;
     if (msg->type == MessageType::kRunHooks) {
       json state = oci_state(out.record, ContainerStatus::kCreating);
       TRY(run_hooks(spec->hooks.prestart, "prestart", state));
       TRY(run_hooks(spec->hooks.create_runtime, "createRuntime", state));
       TRY(run_hooks(spec->hooks.create_container, "createContainer", state, out.pid));
-      TRY(send_type(parent_end.get(), MessageType::kHooksDone));
+      TRY(send_message(parent_end.get(), MessageType::kHooksDone));
     }
   }
   if (!device_rules.devices.empty()) TRY_CTX(out.cgroup->apply(device_rules), "cgroup " + cgroup_path + " devices");
@@ -259,21 +238,6 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   out.sync = std::move(parent_end);
   keep = true;
   return out;
-}
-
-// Sends the state to the init and waits until it has exec'd (EOF) or reports an error.
-Status release(int fd, const json& state, bool with_start_message) {
-  if (with_start_message) TRY(send_type(fd, MessageType::kStart));
-  std::string text = state.dump();
-  if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) return fail_errno("send state to container init");
-  auto msg = TRY(receive(fd));
-  if (msg && msg->type == MessageType::kError) return std::unexpected(child_error(*msg));
-  return {};
-}
-
-pid_t g_forward_pid = 0;
-void forward_signal(int sig) {
-  if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
 }
 
 }  // namespace
@@ -292,7 +256,7 @@ Status start_container(const GlobalOptions& g, const std::string& id) {
   auto conn = TRY_CTX(connect_unix(store.dir(id) + "/start.sock", SOCK_SEQPACKET), "start container " + id);
   ::unlink((store.dir(id) + "/start.sock").c_str());
   json state = oci_state(r, ContainerStatus::kRunning);
-  TRY_CTX(release(conn.get(), state, false), "start container " + id);
+  TRY_CTX(release_process(conn.get(), state, false), "start container " + id);
   Explain::step("start: container process exec'd");
   auto hooks = hooks_from_config(r.config, "poststart");
   if (auto st = run_hooks(hooks, "poststart", state); !st)
@@ -315,14 +279,8 @@ Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool d
   }
   StateStore store(g.root);
   json state = oci_state(launched.record, ContainerStatus::kRunning);
-  if (!detach) {
-    g_forward_pid = launched.pid;
-    struct sigaction sa = {};
-    sa.sa_handler = forward_signal;
-    sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::sigaction(sig, &sa, nullptr);
-  }
-  if (auto st = release(launched.sync.get(), state, true); !st) {
+  if (!detach) forward_signals_to(launched.pid);
+  if (auto st = release_process(launched.sync.get(), state, true); !st) {
     ::kill(launched.pid, SIGKILL);
     ::waitpid(launched.pid, nullptr, 0);
     (void)teardown_container(store, launched.record);
@@ -338,11 +296,10 @@ Result<int> run_container(const GlobalOptions& g, const CreateOptions& o, bool d
   while (::waitpid(launched.pid, &status, 0) < 0 && errno == EINTR) {
   }
   Explain::step("container process exited");
-  g_forward_pid = 0;
+  forward_signals_to(0);
   TRY(teardown_container(store, launched.record, launched.cgroup ? &*launched.cgroup : nullptr));
   Explain::step("cgroup removed, state deleted");
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  return exit_code_of(status);
 }
 
 }  // namespace md::runtime

@@ -20,7 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/prepare.h"
 #include "runtime/state_store.h"
-#include "runtime/sync_protocol.h"
+#include "runtime/sync_channel.h"
 #include "runtime/unix_socket.h"
 
 namespace md::runtime {
@@ -35,39 +35,6 @@ bool same_namespace(pid_t pid, const char* name) {
   std::string ours = std::string("/proc/self/ns/") + name;
   return ::readlink(theirs.c_str(), a, sizeof a - 1) > 0 && ::readlink(ours.c_str(), b, sizeof b - 1) > 0 &&
          std::strcmp(a, b) == 0;
-}
-
-Status send_type(int fd, MessageType t) {
-  SyncMessage m = {};
-  m.type = t;
-  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0) return fail_errno("write to exec child");
-  return {};
-}
-
-// Waits for kReady (or an error), returns the error text if any.
-Status wait_ready(int fd, MessageType want) {
-  SyncMessage m;
-  ssize_t n;
-  do {
-    n = ::recv(fd, &m, sizeof m, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) {
-    if (want == MessageType::kReady) return fail("exec child exited before it was ready", ECHILD);
-    return {};  // EOF after kStart: the process exec'd
-  }
-  m.text[sizeof m.text - 1] = 0;
-  if (m.type == MessageType::kError) {
-    std::string msg = m.text;
-    if (m.errno_value) msg += std::string(": ") + std::strerror(m.errno_value);
-    return fail(msg, m.errno_value);
-  }
-  if (m.type != want) return fail("unexpected message from exec child", EPROTO);
-  return {};
-}
-
-pid_t g_exec_pid = 0;
-void forward(int sig) {
-  if (g_exec_pid > 0) ::kill(g_exec_pid, sig);
 }
 
 }  // namespace
@@ -125,13 +92,25 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
   if (!o.console_socket.empty()) console_fd = TRY_CTX(connect_unix(o.console_socket, SOCK_STREAM), "--console-socket");
   plan.sync_fd = child_end.get();
   plan.console_socket_fd = console_fd.get();
-  if (Explain::enabled()) plan.explain_fd = Explain::fd();
+  UniqueFd explain_copy;  // stdio may become a pty: keep --explain on the real stderr
+  if (Explain::enabled()) {
+    explain_copy = UniqueFd(::fcntl(Explain::fd(), F_DUPFD_CLOEXEC, 3));
+    plan.explain_fd = explain_copy.get();
+  }
 
+  // pid and time namespaces apply to children: join them for the clone only.
+  UniqueFd own_timens, their_timens;
+  if (!same_namespace(r.pid, "time")) {
+    own_timens = UniqueFd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+    their_timens = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/time").c_str(), O_RDONLY | O_CLOEXEC));
+    if (their_timens && ::setns(their_timens.get(), CLONE_NEWTIME) != 0) return fail_errno("exec: join time namespace");
+  }
   if (their_pidns && ::setns(their_pidns.get(), CLONE_NEWPID) != 0) return fail_errno("exec: join pid namespace");
   long pid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, nullptr);
   if (pid == 0) child_main(plan);
   int err = errno;
   if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+  if (own_timens) (void)::setns(own_timens.get(), CLONE_NEWTIME);
   if (pid < 0) return fail_errno("exec: clone", err);
   child_end.reset();
   console_fd.reset();
@@ -143,37 +122,23 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
     abort_child();
     return std::unexpected(with_context(st.error(), "exec: join cgroup"));
   }
-  for (auto t : {MessageType::kGo, MessageType::kCgroupJoined}) {
-    if (auto st = send_type(parent_end.get(), t); !st) {
-      abort_child();
-      return std::unexpected(st.error());
-    }
-  }
-  if (auto st = wait_ready(parent_end.get(), MessageType::kReady); !st) {
+  auto started = [&]() -> Status {
+    TRY(send_message(parent_end.get(), MessageType::kGo));
+    TRY(send_message(parent_end.get(), MessageType::kCgroupJoined));
+    TRY(expect_message(parent_end.get(), MessageType::kReady, "exec child"));
+    if (!o.detach) forward_signals_to(static_cast<pid_t>(pid));
+    return release_process(parent_end.get(), oci_state(r, ContainerStatus::kRunning), true);
+  }();
+  if (!started) {
     abort_child();
-    return std::unexpected(with_context(st.error(), "exec in container " + o.id));
-  }
-  if (!o.detach) {
-    g_exec_pid = static_cast<pid_t>(pid);
-    struct sigaction sa = {};
-    sa.sa_handler = forward;
-    sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
-  }
-  std::string state = oci_state(r, ContainerStatus::kRunning).dump();
-  (void)send_type(parent_end.get(), MessageType::kStart);
-  (void)::send(parent_end.get(), state.data(), state.size(), MSG_NOSIGNAL);
-  if (auto st = wait_ready(parent_end.get(), MessageType::kStart); !st) {
-    abort_child();
-    return std::unexpected(with_context(st.error(), "exec in container " + o.id));
+    return std::unexpected(with_context(started.error(), "exec in container " + o.id));
   }
   if (!o.pid_file.empty()) TRY_CTX(write_file_atomic(absolute_path(o.pid_file), std::to_string(pid)), "--pid-file");
   if (o.detach) return 0;
   int wstatus = 0;
   while (::waitpid(static_cast<pid_t>(pid), &wstatus, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  return 128 + WTERMSIG(wstatus);
+  return exit_code_of(wstatus);
 }
 
 }  // namespace md::runtime
