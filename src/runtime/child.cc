@@ -128,7 +128,20 @@ void enter_namespaces() {
   int flags = p.unshare_flags & ~CLONE_NEWCGROUP;  // cgroup ns: after the parent moved us
   if (flags) {
     if (unshare(flags) != 0) die(LineBuffer().add("unshare flags ").add_hex(static_cast<unsigned>(flags)), errno);
-    explain(LineBuffer().add("unshare ").add_hex(static_cast<unsigned>(flags)).add(" (namespaces created after joins)"));
+    LineBuffer b;
+    b.add("unshare(");
+    const char* sep = "";
+    const struct {
+      int flag;
+      const char* name;
+    } names[] = {{CLONE_NEWNS, "CLONE_NEWNS"}, {CLONE_NEWNET, "CLONE_NEWNET"}, {CLONE_NEWIPC, "CLONE_NEWIPC"},
+                 {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWPID, "CLONE_NEWPID"}};
+    for (const auto& n : names)
+      if (flags & n.flag) {
+        b.add(sep).add(n.name);
+        sep = "|";
+      }
+    explain(b.add(") (in parallel with the parent creating the cgroup)"));
   }
 }
 
