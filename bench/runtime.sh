@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-100}
 MD=$PWD/build/minidocker-runtime
 WORK=$(mktemp -d /tmp/md-bench-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# State roots on tmpfs, where runtimes keep them in real use (runc: /run/runc).
+STATE=$(mktemp -d /run/md-bench-XXXXXX)
+trap 'rm -rf "$WORK" "$STATE"' EXIT
 sh scripts/build-busybox-rootfs.sh "$WORK/bundle/rootfs" >/dev/null
 (cd "$WORK/bundle" && runc spec)
 python3 - "$WORK/bundle/config.json" <<'PY'
@@ -26,17 +28,17 @@ c["process"]["args"] = ["/bin/true"]
 json.dump(c, open(p, "w"), indent=1)
 PY
 cd "$WORK/bundle"
-export MD RUNS WORK
+export MD RUNS WORK STATE
 unshare -m sh -c '
   umount /sys/fs/cgroup/unified
   hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/v1.json" \
-    -n minidocker "$MD --root $WORK/s-md run b-md" \
-    -n crun "crun --root $WORK/s-crun run b-crun" \
-    -n runc "runc --root $WORK/s-runc run b-runc" >/dev/null
+    -n minidocker "$MD --root $STATE/s-md run b-md" \
+    -n crun "crun --root $STATE/s-crun run b-crun" \
+    -n runc "runc --root $STATE/s-runc run b-runc" >/dev/null
 '
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/hybrid.json" \
-  -n minidocker "$MD --root $WORK/s-md run b-md" \
-  -n runc "runc --root $WORK/s-runc run b-runc" >/dev/null
+  -n minidocker "$MD --root $STATE/s-md run b-md" \
+  -n runc "runc --root $STATE/s-runc run b-runc" >/dev/null
 python3 - "$WORK/v1.json" "$WORK/hybrid.json" <<'PY'
 import json, sys
 for path, title in zip(sys.argv[1:], ["pure v1 layout (cgroup2 hidden; crun can run)", "hybrid layout (this host as it is)"]):
@@ -52,5 +54,5 @@ ls -l "$MD" /usr/bin/crun /usr/sbin/runc 2>/dev/null | awk '{printf "  %-40s %8.
 echo "== peak RSS of one run (KiB, /usr/bin/time -f %M)"
 for r in "$MD" runc; do
   printf '  %-40s ' "$r"
-  /usr/bin/time -f %M "$r" --root "$WORK/s-rss" run b-rss 2>&1 >/dev/null | tail -1
+  /usr/bin/time -f %M "$r" --root "$STATE/s-rss" run b-rss 2>&1 >/dev/null | tail -1
 done
