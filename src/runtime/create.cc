@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -66,6 +67,37 @@ Status write_id_map(pid_t pid, const char* file, const std::vector<oci::IdMappin
   for (auto& m : maps)
     text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
   return write_existing_file("/proc/" + std::to_string(pid) + "/" + file, text);
+}
+
+// Forks an intermediate that joins plan.joins[0] (a user namespace), becomes root in it and
+// clones the init with `flags`; the init skips that join. Returns the init's pid or -errno.
+long clone_via_user_namespace(ChildPlan& plan, int flags) {
+  JoinNamespace user = std::move(plan.joins.front());
+  plan.joins.erase(plan.joins.begin());
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  int pp[2];
+  if (::pipe2(pp, O_CLOEXEC) != 0) return -errno;
+  UniqueFd rd(pp[0]), wr(pp[1]);
+  long mid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, nullptr);
+  if (mid == 0) {
+    // The intermediate: async-signal-safe only, like the init.
+    int32_t result;
+    if (::setns(user.fd.get(), CLONE_NEWUSER) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
+      result = -errno;
+    } else {
+      long init = ::syscall(SYS_clone, static_cast<unsigned long>(flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+      if (init == 0) child_main(plan);
+      result = init < 0 ? -errno : static_cast<int32_t>(init);
+    }
+    (void)!::write(wr.get(), &result, sizeof result);
+    _exit(0);
+  }
+  if (mid < 0) return -errno;
+  wr.reset();
+  int32_t result = -ECHILD;
+  if (::read(rd.get(), &result, sizeof result) != sizeof result) result = -ECHILD;
+  ::waitpid(static_cast<pid_t>(mid), nullptr, 0);
+  return result;
 }
 
 struct Launched {
@@ -164,9 +196,19 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     Explain::step(prepared.new_time_ns ? "unshare(CLONE_NEWTIME) for the child" : "setns(time) for the child");
   }
   Explain::step("clone(" + clone_flags_text(prepared.clone_flags) + ")");
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(prepared.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (pid == 0) child_main(plan);
-  int clone_errno = errno;
+  long pid;
+  int clone_errno = 0;
+  if (!plan.joins.empty() && plan.joins.front().clone_flag == CLONE_NEWUSER && (prepared.clone_flags & CLONE_NEWPID)) {
+    // A new pid namespace must be owned by the joined user namespace, so it has to be
+    // created by a process already inside it: an intermediate joins the user namespace,
+    // clones the init and exits. We become the init's subreaper so `run` can wait for it.
+    pid = clone_via_user_namespace(plan, prepared.clone_flags);
+    clone_errno = pid < 0 ? static_cast<int>(-pid) : 0;
+  } else {
+    pid = ::syscall(SYS_clone, static_cast<unsigned long>(prepared.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid == 0) child_main(plan);
+    clone_errno = errno;
+  }
   if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
   if (own_timens) (void)::setns(own_timens.get(), CLONE_NEWTIME);
   if (pid < 0) return fail_errno("clone(" + clone_flags_text(prepared.clone_flags) + ")", clone_errno);

@@ -214,3 +214,37 @@ TEST_F(Sysctl, HostNamespaceSysctlIsRefused) {
 
 }  // namespace
 }  // namespace mdtest
+
+namespace mdtest {
+namespace {
+
+// Kubernetes' case: containers join the pod's user namespace by path and get a pid
+// namespace of their own, which the joined user namespace must own (else mounting
+// /proc fails). Maps are repeated in config.json because runc 1.1 insists on them.
+TEST_F(Namespaces, JoinUserNamespaceWithNewPidNamespace) {
+  Child holder = Spawn({"/usr/bin/unshare", "--user", "/bin/sleep", "1000000"});
+  std::string ns_path = "/proc/" + std::to_string(holder.pid) + "/ns/user";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (Readlink(ns_path) == HostNs("user") || Readlink(ns_path).empty()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "unshare --user never entered its namespace";
+    std::this_thread::sleep_for(5ms);
+  }
+  WriteFile("/proc/" + std::to_string(holder.pid) + "/uid_map", "0 100000 65536\n");
+  WriteFile("/proc/" + std::to_string(holder.pid) + "/gid_map", "0 100000 65536\n");
+  bundle_.config["linux"]["namespaces"].push_back({{"type", "user"}, {"path", ns_path}});
+  bundle_.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  bundle_.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  json mounts = json::array();  // no sysfs/cgroup: not what this test is about
+  for (const auto& m : bundle_.config["mounts"])
+    if (m["type"] != "sysfs" && m["type"] != "cgroup") mounts.push_back(m);
+  bundle_.config["mounts"] = mounts;
+  Facts f = Check({"ns", "+", "ids"});
+  EXPECT_EQ(f["ns.user"], Readlink(ns_path)) << f.raw;
+  EXPECT_NE(f["ns.pid"], HostNs("pid")) << f.raw;
+  EXPECT_EQ(f["uid"], "0") << f.raw;
+  kill(holder.pid, SIGKILL);
+  Wait(holder);
+}
+
+}  // namespace
+}  // namespace mdtest
