@@ -85,7 +85,7 @@ nlohmann::json features_json() {
   using json = nlohmann::json;
   json linux_section = {
       // Time namespaces are parsed but not created yet, so they are not listed.
-      {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
+      {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
       {"capabilities", all_capability_names()},
       {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
                   {"rdma", false}}},

@@ -22,6 +22,10 @@ constexpr FlagWord kFlags[] = {
     {"diratime", true, MS_NODIRATIME}, {"relatime", false, MS_RELATIME},
     {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
     {"nostrictatime", true, MS_STRICTATIME},
+    {"iversion", false, MS_I_VERSION},  {"noiversion", true, MS_I_VERSION},
+    {"lazytime", false, MS_LAZYTIME},   {"nolazytime", true, MS_LAZYTIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
+    {"silent", false, MS_SILENT},
 };
 }  // namespace
 

@@ -20,6 +20,13 @@ TEST(MountOptions, LaterWordsClearEarlierOnes) {
   EXPECT_EQ(p.flags, 0ul);
 }
 
+TEST(MountOptions, EveryFeaturesWordIsAFlagNotFilesystemData) {
+  // `features` promises these; none may leak into the data string the filesystem sees.
+  auto p = parse_mount_options({"iversion", "lazytime", "nosymfollow", "silent", "remount", "defaults"});
+  EXPECT_EQ(p.data, "");
+  EXPECT_EQ(p.flags, static_cast<unsigned long>(MS_I_VERSION | MS_LAZYTIME | MS_NOSYMFOLLOW | MS_SILENT));
+}
+
 TEST(MountOptions, PropagationWords) {
   EXPECT_EQ(propagation_flags("private"), static_cast<unsigned long>(MS_PRIVATE));
   EXPECT_EQ(propagation_flags("rshared"), static_cast<unsigned long>(MS_SHARED | MS_REC));
