@@ -128,6 +128,11 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
 
   Launched out;
   std::string cgroup_path = cgroup_path_for(*spec, o.id);
+  // Until state.json exists, a symlink names the cgroup (one syscall, no file write): a
+  // create killed half-way stays cleanable by `delete --force`. Its init exits by itself
+  // when the sync socket closes.
+  if (::symlink(cgroup_path.c_str(), (store.dir(o.id) + "/cgroup").c_str()) != 0)
+    return fail_errno("record the cgroup of " + o.id);
   // Device rules are applied once the init has made its device nodes (mknod is itself
   // subject to them), just before it may exec — as runc does.
   auto resources = effective_resources(*spec);

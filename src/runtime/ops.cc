@@ -140,9 +140,21 @@ Status kill_container(const GlobalOptions& g, const std::string& id, int signal,
 Status delete_container(const GlobalOptions& g, const std::string& id, bool force) {
   auto loaded = load(g, id);
   if (!loaded && force && loaded.error().errno_value == ENOENT && StateStore::validate_id(id)) {
-    // A create that was killed before writing state.json leaves only its directory.
+    // A create that was killed before writing state.json leaves its directory and the
+    // symlink naming its cgroup.
     StateStore store(g.root);
-    if (is_directory(store.dir(id))) return store.remove(id);
+    if (is_directory(store.dir(id))) {
+      char target[4096];
+      ssize_t n = ::readlink((store.dir(id) + "/cgroup").c_str(), target, sizeof target - 1);
+      if (n > 0) {
+        target[n] = 0;
+        if (auto cg = cgroups::Cgroup::open(target); cg) {
+          (void)cg->kill_all(SIGKILL);
+          TRY_CTX(cg->destroy(), std::string("remove cgroup ") + target);
+        }
+      }
+      return store.remove(id);
+    }
   }
   auto l = TRY(std::move(loaded));
   if (l.status == ContainerStatus::kRunning || l.status == ContainerStatus::kPaused) {
