@@ -61,4 +61,18 @@ done
 P save --format oci-archive -o "$W/busybox-oci.tar" localhost/mdbusybox >/dev/null 2>&1 || fail "podman save"
 $C image import --base-name localhost/mdbusybox "$W/busybox-oci.tar" >/dev/null || fail "ctr image import"
 [ "$($C run --rm --runc-binary "$RUNTIME" localhost/mdbusybox:latest md-ctr-1 echo hi)" = hi ] || fail "ctr run echo hi"
-echo "containerd: ctr run --rm --runc-binary echo hi: ok"
+# A detached task: exec, pause/resume, kill, delete — each a runtime verb the shim calls.
+$C run -d --runc-binary "$RUNTIME" localhost/mdbusybox:latest md-ctr-2 sleep 1000 >/dev/null || fail "ctr run -d"
+[ "$($C task exec --exec-id e1 md-ctr-2 echo exec-ok)" = exec-ok ] || fail "ctr task exec"
+$C task pause md-ctr-2 || fail "ctr task pause"
+$C task ls | grep -q "md-ctr-2.*PAUSED" || fail "task not PAUSED: $($C task ls)"
+$C task resume md-ctr-2 || fail "ctr task resume"
+$C task ls | grep -q "md-ctr-2.*RUNNING" || fail "task not RUNNING: $($C task ls)"
+$C task kill -s SIGKILL md-ctr-2 || fail "ctr task kill"
+i=0
+until $C task ls | grep -q "md-ctr-2.*STOPPED"; do
+  i=$((i + 1)); [ $i -lt 200 ] || fail "task never stopped: $($C task ls)"; sleep 0.05
+done
+$C task delete md-ctr-2 >/dev/null || fail "ctr task delete"
+$C container delete md-ctr-2 || fail "ctr container delete"
+echo "containerd: ctr run --rm echo hi, run -d, task exec, pause, resume, kill, delete: ok"
