@@ -22,4 +22,12 @@ json.dump(c, open(p, "w"), indent=2)
 PY
 echo "== minidocker-runtime --explain run demo-$$ (bundle $DEMO)"
 cd "$DEMO"
+set +e
 "$RUNTIME" --root /run/minidocker-demo --explain run "demo-$$"
+status=$?
+set -e
+left=$(find /sys/fs/cgroup -maxdepth 2 -name "minidocker-demo-$$" | wc -l)
+echo
+echo "== done: the container exited with status $status; cgroup dirs left: $left; state left: $(ls /run/minidocker-demo 2>/dev/null | grep -c "demo-$$")"
+echo "   (lines starting with [explain] are the runtime's own steps, timed; the rest is the container's output)"
+exit $status
