@@ -19,6 +19,7 @@
 #include "cgroups/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/prepare.h"
+#include "runtime/proc_ns.h"
 #include "runtime/state_store.h"
 #include "runtime/sync_channel.h"
 #include "runtime/unix_socket.h"
@@ -26,18 +27,6 @@
 namespace md::runtime {
 
 using nlohmann::json;
-
-namespace {
-
-bool same_namespace(pid_t pid, const char* name) {
-  char a[64] = {}, b[64] = {};
-  std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
-  std::string ours = std::string("/proc/self/ns/") + name;
-  return ::readlink(theirs.c_str(), a, sizeof a - 1) > 0 && ::readlink(ours.c_str(), b, sizeof b - 1) > 0 &&
-         std::strcmp(a, b) == 0;
-}
-
-}  // namespace
 
 Result<oci::Process> container_process_template(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
@@ -67,7 +56,7 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
   const std::pair<const char*, int> kinds[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"ipc", CLONE_NEWIPC},
                                                {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}};
   for (auto& [name, flag] : kinds) {
-    if (same_namespace(r.pid, name)) continue;
+    if (shares_namespace_with_self(r.pid, name)) continue;
     std::string path = "/proc/" + std::to_string(r.pid) + "/ns/" + name;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail_errno("exec: open " + path);
@@ -78,7 +67,7 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
     plan.joins.push_back(std::move(j));
   }
   UniqueFd own_pidns, their_pidns;
-  if (!same_namespace(r.pid, "pid")) {
+  if (!shares_namespace_with_self(r.pid, "pid")) {
     own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
     their_pidns = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
     if (!their_pidns) return fail_errno("exec: open pid namespace of " + o.id);
@@ -100,7 +89,7 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
 
   // pid and time namespaces apply to children: join them for the clone only.
   UniqueFd own_timens, their_timens;
-  if (!same_namespace(r.pid, "time")) {
+  if (!shares_namespace_with_self(r.pid, "time")) {
     own_timens = UniqueFd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
     their_timens = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/time").c_str(), O_RDONLY | O_CLOEXEC));
     if (their_timens && ::setns(their_timens.get(), CLONE_NEWTIME) != 0) return fail_errno("exec: join time namespace");

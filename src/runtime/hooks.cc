@@ -10,6 +10,7 @@
 
 #include "base/explain.h"
 #include "base/unique_fd.h"
+#include "runtime/proc_ns.h"
 
 namespace md::runtime {
 
@@ -29,11 +30,8 @@ Status run_one(const oci::Hook& hook, const std::string& label, const std::strin
     const std::pair<const char*, int> kinds[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
                                                  {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}};
     for (auto& [name, flag] : kinds) {
+      if (shares_namespace_with_self(enter_pid, name)) continue;
       std::string theirs = "/proc/" + std::to_string(enter_pid) + "/ns/" + name;
-      char a[64] = {}, b[64] = {};
-      if (::readlink(theirs.c_str(), a, sizeof a - 1) > 0 &&
-          ::readlink((std::string("/proc/self/ns/") + name).c_str(), b, sizeof b - 1) > 0 && std::string(a) == b)
-        continue;  // already shared
       int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd >= 0) ns_fds.emplace_back(UniqueFd(fd), flag);
     }
