@@ -1,0 +1,84 @@
+#include "engine/store/schema.h"
+
+#include <array>
+
+#include "base/file_util.h"
+
+namespace md::store {
+
+namespace {
+
+// Version 1: containers, images and their tags and layers. STRICT tables make SQLite
+// refuse a value of the wrong type; CHECKs keep a bad state or id out even if a bug
+// tries to write one. Times are Unix nanoseconds (0 = never); JSON columns are text.
+constexpr const char kSchemaV1[] = R"sql(
+CREATE TABLE containers (
+  id                 TEXT PRIMARY KEY CHECK (length(id) = 64),
+  name               TEXT NOT NULL UNIQUE,
+  image              TEXT NOT NULL DEFAULT '',
+  created            INTEGER NOT NULL,
+  state              TEXT NOT NULL CHECK (state IN
+                       ('created', 'restarting', 'running', 'paused', 'exited', 'dead', 'removing')),
+  pid                INTEGER NOT NULL DEFAULT 0,
+  pid_start_time     INTEGER NOT NULL DEFAULT 0,
+  monitor_pid        INTEGER NOT NULL DEFAULT 0,
+  monitor_start_time INTEGER NOT NULL DEFAULT 0,
+  exit_code          INTEGER NOT NULL DEFAULT 0,
+  started_at         INTEGER NOT NULL DEFAULT 0,
+  finished_at        INTEGER NOT NULL DEFAULT 0,
+  reason             TEXT NOT NULL DEFAULT '',
+  config             TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+  host_config        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(host_config)),
+  labels             TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),
+  restart_count      INTEGER NOT NULL DEFAULT 0,
+  health             TEXT NOT NULL DEFAULT 'null' CHECK (json_valid(health)),
+  version            INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX containers_image ON containers(image);
+
+CREATE TABLE images (
+  id      TEXT PRIMARY KEY CHECK (length(id) = 71 AND substr(id, 1, 7) = 'sha256:'),
+  created INTEGER NOT NULL DEFAULT 0,
+  added   INTEGER NOT NULL DEFAULT 0,
+  size    INTEGER NOT NULL DEFAULT 0,
+  config  TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE TABLE image_tags (
+  tag      TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX image_tags_image ON image_tags(image_id);
+
+CREATE TABLE layers (
+  digest   TEXT PRIMARY KEY,
+  refcount INTEGER NOT NULL DEFAULT 0 CHECK (refcount >= 0)
+) STRICT;
+
+CREATE TABLE image_layers (
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  digest   TEXT NOT NULL REFERENCES layers(digest),
+  PRIMARY KEY (image_id, position)
+) STRICT;
+CREATE INDEX image_layers_digest ON image_layers(digest);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, kSchemaV1},
+}};
+
+}  // namespace
+
+std::string state_db_path(const std::string& root) { return join_path(root, "minidocker.db"); }
+
+std::span<const Migration> schema_migrations() { return kMigrations; }
+
+Result<Database> open_state_db(const std::string& root, Database::Options options) {
+  TRY_CTX(make_directories(root, 0700), "create state directory");
+  Database db = TRY(Database::open(state_db_path(root), options));
+  TRY(db.migrate(schema_migrations()));
+  return db;
+}
+
+}  // namespace md::store
