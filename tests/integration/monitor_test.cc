@@ -174,7 +174,9 @@ TEST_F(Monitor, DetachedSurvivesParentAndRecordsSigkill) {
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) {
       std::cout << "monitor " << line << std::endl;
+#if !defined(__SANITIZE_ADDRESS__)  // the debug preset's ASan shadow memory is not the monitor's
       EXPECT_LE(std::stol(line.substr(6)), 1024) << line;
+#endif
     }
 
   ASSERT_EQ(kill(init, SIGKILL), 0);
