@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -28,6 +30,7 @@
 #include "base/explain.h"
 #include "runtime/child_fs.h"
 #include "runtime/child_plan.h"
+#include "runtime/proc_ns.h"
 #include "runtime/sync_protocol.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -470,9 +473,11 @@ const char* resolve_executable() {
 
 void run_start_container_hooks() {
   for (const auto& h : g_plan->start_container_hooks) {
+    // A socketpair rather than a pipe: MSG_NOSIGNAL, so a hook that exits without
+    // reading its stdin cannot kill the init with SIGPIPE.
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) die("pipe for startContainer hook", errno);
-    pid_t pid = fork();
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) die("socketpair for startContainer hook", errno);
+    long pid = clone_process(0);
     if (pid < 0) die("fork startContainer hook", errno);
     if (pid == 0) {
       dup2(fds[0], 0);
@@ -480,10 +485,21 @@ void run_start_container_hooks() {
       _exit(127);
     }
     close(fds[0]);
-    child::write_all(fds[1], g_state_json, static_cast<size_t>(g_state_len));
+    send(fds[1], g_state_json, static_cast<size_t>(g_state_len), MSG_NOSIGNAL);
     close(fds[1]);
+    if (h.timeout_seconds > 0) {
+      int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+      struct pollfd pfd = {pidfd, POLLIN, 0};
+      if (pidfd >= 0 && poll(&pfd, 1, h.timeout_seconds * 1000) == 0) {
+        kill(static_cast<pid_t>(pid), SIGKILL);
+        waitpid(static_cast<pid_t>(pid), nullptr, 0);
+        die(LineBuffer().add("startContainer hook ").add(h.path.c_str()).add(" timed out after ").add_int(h.timeout_seconds).add("s"),
+            ETIMEDOUT);
+      }
+      if (pidfd >= 0) close(pidfd);
+    }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       die(LineBuffer().add("startContainer hook ").add(h.path.c_str()).add(" failed with status ").add_int(status), ECANCELED);

@@ -29,6 +29,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/unix_socket.h"
 #include "runtime/prepare.h"
+#include "runtime/proc_ns.h"
 #include "runtime/state_store.h"
 #include "runtime/sync_channel.h"
 #include "runtime/terminal_proxy.h"
@@ -78,14 +79,14 @@ long clone_via_user_namespace(ChildPlan& plan, int flags) {
   int pp[2];
   if (::pipe2(pp, O_CLOEXEC) != 0) return -errno;
   UniqueFd rd(pp[0]), wr(pp[1]);
-  long mid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, nullptr);
+  long mid = clone_process(0);
   if (mid == 0) {
     // The intermediate: async-signal-safe only, like the init.
     int32_t result;
     if (::setns(user.fd.get(), CLONE_NEWUSER) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
       result = -errno;
     } else {
-      long init = ::syscall(SYS_clone, static_cast<unsigned long>(flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+      long init = clone_process(flags);
       if (init == 0) child_main(plan);
       result = init < 0 ? -errno : static_cast<int32_t>(init);
     }
@@ -186,18 +187,13 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     plan.explain_fd = explain_copy.get();
   }
 
-  // Joining a pid namespace only changes where our children go: restore it after clone.
-  UniqueFd own_pidns;
-  if (prepared.join_pid_ns) {
-    own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-    if (::setns(prepared.join_pid_ns.get(), CLONE_NEWPID) != 0) return fail_errno("linux.namespaces: join pid namespace");
-  }
-  UniqueFd own_timens;
+  // Joined pid and new/joined time namespaces only change where our children go; the
+  // guards restore ours right after clone (and on every error).
+  std::optional<ChildrenNamespace> pid_for_child, time_for_child;
+  if (prepared.join_pid_ns)
+    pid_for_child = TRY_CTX(ChildrenNamespace::enter(CLONE_NEWPID, prepared.join_pid_ns.get()), "linux.namespaces");
   if (prepared.new_time_ns || prepared.join_time_ns) {
-    own_timens = UniqueFd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
-    if (!own_timens) return fail_errno("open /proc/self/ns/time_for_children");
-    int rc = prepared.new_time_ns ? ::unshare(CLONE_NEWTIME) : ::setns(prepared.join_time_ns.get(), CLONE_NEWTIME);
-    if (rc != 0) return fail_errno("linux.namespaces: time namespace");
+    time_for_child = TRY_CTX(ChildrenNamespace::enter(CLONE_NEWTIME, prepared.join_time_ns.get()), "linux.namespaces");
     Explain::step(prepared.new_time_ns ? "unshare(CLONE_NEWTIME) for the child" : "setns(time) for the child");
   }
   Explain::step("clone(" + clone_flags_text(prepared.clone_flags) + ")");
@@ -210,12 +206,12 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     pid = clone_via_user_namespace(plan, prepared.clone_flags);
     clone_errno = pid < 0 ? static_cast<int>(-pid) : 0;
   } else {
-    pid = ::syscall(SYS_clone, static_cast<unsigned long>(prepared.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    pid = clone_process(prepared.clone_flags);
     if (pid == 0) child_main(plan);
     clone_errno = errno;
   }
-  if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
-  if (own_timens) (void)::setns(own_timens.get(), CLONE_NEWTIME);
+  pid_for_child.reset();
+  time_for_child.reset();
   if (pid < 0) return fail_errno("clone(" + clone_flags_text(prepared.clone_flags) + ")", clone_errno);
   child_end.reset();
   console_fd.reset();

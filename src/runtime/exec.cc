@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include "base/explain.h"
 #include "base/file_util.h"
@@ -66,11 +67,15 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
     j.path = path;
     plan.joins.push_back(std::move(j));
   }
-  UniqueFd own_pidns, their_pidns;
+  // pid and time namespaces apply to children: we join them for the clone only.
+  UniqueFd their_pidns, their_timens;
   if (!shares_namespace_with_self(r.pid, "pid")) {
-    own_pidns = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
     their_pidns = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
     if (!their_pidns) return fail_errno("exec: open pid namespace of " + o.id);
+  }
+  if (!shares_namespace_with_self(r.pid, "time")) {
+    their_timens = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/time").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!their_timens) return fail_errno("exec: open time namespace of " + o.id);
   }
   auto cg = TRY_CTX(cgroups::Cgroup::open(r.cgroup_path), "exec: cgroup of " + o.id);
 
@@ -87,19 +92,14 @@ Result<int> exec_in_container(const GlobalOptions& g, const ExecOptions& o) {
     plan.explain_fd = explain_copy.get();
   }
 
-  // pid and time namespaces apply to children: join them for the clone only.
-  UniqueFd own_timens, their_timens;
-  if (!shares_namespace_with_self(r.pid, "time")) {
-    own_timens = UniqueFd(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
-    their_timens = UniqueFd(::open(("/proc/" + std::to_string(r.pid) + "/ns/time").c_str(), O_RDONLY | O_CLOEXEC));
-    if (their_timens && ::setns(their_timens.get(), CLONE_NEWTIME) != 0) return fail_errno("exec: join time namespace");
-  }
-  if (their_pidns && ::setns(their_pidns.get(), CLONE_NEWPID) != 0) return fail_errno("exec: join pid namespace");
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, nullptr);
+  std::optional<ChildrenNamespace> time_for_child, pid_for_child;
+  if (their_timens) time_for_child = TRY_CTX(ChildrenNamespace::enter(CLONE_NEWTIME, their_timens.get()), "exec");
+  if (their_pidns) pid_for_child = TRY_CTX(ChildrenNamespace::enter(CLONE_NEWPID, their_pidns.get()), "exec");
+  long pid = clone_process(0);
   if (pid == 0) child_main(plan);
   int err = errno;
-  if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
-  if (own_timens) (void)::setns(own_timens.get(), CLONE_NEWTIME);
+  pid_for_child.reset();
+  time_for_child.reset();
   if (pid < 0) return fail_errno("exec: clone", err);
   child_end.reset();
   console_fd.reset();

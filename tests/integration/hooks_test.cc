@@ -162,5 +162,18 @@ TEST_F(Hooks, HookTimeout) {
   ExpectNothingLeftBehind(id, cg);
 }
 
+// startContainer hooks run inside the container, from its init: the timeout applies there too.
+TEST_F(Hooks, StartContainerHookTimeout) {
+  std::string id = NewId();
+  bundle_.config["hooks"]["startContainer"] = {{{"path", "/bin/sleep"}, {"args", {"sleep", "1000"}}, {"timeout", 1}}};
+  bundle_.config["process"]["args"] = {"/md-check", "echo", "should-not-run"};
+  Result c = Create(bundle_, id);
+  Result s = Rt({"start", id});
+  // runc's `start` returns before its init runs the hooks, so only we can report it.
+  if (!RuntimeIs("runc")) EXPECT_NE(s.exit_code, 0) << s;
+  EXPECT_EQ(WaitStatus(id, "stopped"), "stopped");
+  EXPECT_EQ(ReadFile(c.out_file).find("should-not-run"), std::string::npos) << "the process ran despite the failed hook";
+}
+
 }  // namespace
 }  // namespace mdtest
