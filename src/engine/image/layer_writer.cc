@@ -39,44 +39,6 @@ int openat2_in_root(int rootfd, const std::string& path, int flags) {
   }
 }
 
-// rm -rf of dirfd/name; never crosses into another mount (refuses mount points).
-Status remove_at(int dirfd, const std::string& name, const std::string& shown) {
-  struct stat st;
-  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-    return errno == ENOENT ? Status{} : fail_errno("stat " + quote(shown));
-  if (!S_ISDIR(st.st_mode)) {
-    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
-      return fail_errno("remove " + quote(shown));
-    return {};
-  }
-  struct stat parent;
-  if (::fstat(dirfd, &parent) != 0) return fail_errno("stat parent of " + quote(shown));
-  if (parent.st_dev != st.st_dev)
-    return fail("refusing to remove mount point " + quote(shown), EBUSY);
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return fail_errno("open " + quote(shown));
-  DIR* dir = ::fdopendir(fd);
-  if (!dir) {
-    ::close(fd);
-    return fail_errno("open " + quote(shown));
-  }
-  std::vector<std::string> children;
-  while (struct dirent* ent = ::readdir(dir)) {
-    std::string_view n = ent->d_name;
-    if (n != "." && n != "..") children.emplace_back(n);
-  }
-  Status status;
-  for (const auto& child : children) {
-    status = remove_at(::dirfd(dir), child, join_clean(shown, child));
-    if (!status) break;
-  }
-  ::closedir(dir);
-  if (!status) return status;
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-    return fail_errno("remove " + quote(shown));
-  return {};
-}
-
 Result<std::vector<std::string>> list_dir_fd(int fd, const std::string& shown) {
   int dup = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dup < 0) return fail_errno("open " + quote(shown));
@@ -93,6 +55,30 @@ Result<std::vector<std::string>> list_dir_fd(int fd, const std::string& shown) {
   ::closedir(dir);
   return out;
 }
+
+// rm -rf of dirfd/name; never crosses into another mount (refuses mount points).
+Status remove_at(int dirfd, const std::string& name, const std::string& shown) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno == ENOENT ? Status{} : fail_errno("stat " + quote(shown));
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
+      return fail_errno("remove " + quote(shown));
+    return {};
+  }
+  struct stat parent;
+  if (::fstat(dirfd, &parent) != 0) return fail_errno("stat parent of " + quote(shown));
+  if (parent.st_dev != st.st_dev)
+    return fail("refusing to remove mount point " + quote(shown), EBUSY);
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return fail_errno("open " + quote(shown));
+  for (const auto& child : TRY(list_dir_fd(fd.get(), shown)))
+    TRY(remove_at(fd.get(), child, join_clean(shown, child)));
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return fail_errno("remove " + quote(shown));
+  return {};
+}
+
 
 Status with_ctx(Status s, const std::string& context) {
   if (!s) return std::unexpected(with_context(std::move(s).error(), context));
