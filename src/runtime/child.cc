@@ -431,9 +431,7 @@ void apply_identity() {
     }
     explain(LineBuffer().add("capabilities: dropped ").add_int(dropped).add(" from the bounding set, kept mask ").add_hex(p.cap_bounding));
   }
-  if (p.set_groups) {
-    if (setgroups(p.additional_gids.size(), p.additional_gids.data()) != 0) die("setgroups", errno);
-  }
+  if (setgroups(p.additional_gids.size(), p.additional_gids.data()) != 0) die("setgroups", errno);
   if (setresgid(p.gid, p.gid, p.gid) != 0) die(LineBuffer().add("setgid ").add_int(p.gid), errno);
   if (setresuid(p.uid, p.uid, p.uid) != 0) die(LineBuffer().add("setuid ").add_int(p.uid), errno);
   explain(LineBuffer().add("setresuid ").add_int(p.uid).add(" setresgid ").add_int(p.gid).add(" groups x").add_int(static_cast<long long>(p.additional_gids.size())));

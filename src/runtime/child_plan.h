@@ -33,7 +33,6 @@ struct MountOp {
   bool recursive = false;         // rbind
   bool needs_remount = false;     // bind with ro/nosuid/...: a second MS_REMOUNT pass
   bool file_target = false;       // bind of a non-directory: create an empty file
-  bool created_by_runtime = false;  // implied by `cgroup` mounts on v1 (for --explain)
   bool needs_cgroup = false;  // binds the container's cgroup dirs: wait until they exist
 };
 
@@ -87,8 +86,7 @@ struct ChildPlan {
   // --- namespaces ---
   std::vector<JoinNamespace> joins;  // user first, then the others
   int unshare_flags = 0;             // new namespaces created after joining (incl. cgroup)
-  bool new_user_ns = false;
-  bool become_root_in_userns = false;
+  bool become_root_in_userns = false;  // new user namespace: setresuid(0) once the maps exist
 
   // --- filesystem ---
   std::string rootfs;  // absolute host path
@@ -102,7 +100,6 @@ struct ChildPlan {
   std::vector<MountOp> mounts;
   std::vector<DeviceOp> devices;
   std::vector<SymlinkOp> dev_symlinks;
-  bool setup_dev = false;  // create default devices/symlinks (no host /dev bind)
   std::vector<SysctlOp> sysctls;
   std::vector<std::string> masked_paths, readonly_paths;
   bool hooks_before_pivot = false;  // ask the parent to run createRuntime/createContainer
@@ -116,7 +113,6 @@ struct ChildPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> additional_gids;
-  bool set_groups = true;
 
   // --- capabilities (bit masks, 64-bit: caps 0..63) ---
   bool has_caps = false;

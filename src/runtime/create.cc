@@ -236,14 +236,9 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
   TRY(send_message(parent_end.get(), MessageType::kGo));
   Explain::step("sync: go (the child sets up its mounts while we create its cgroup and move it in)");
   // If the child failed meanwhile, its own error says more than ours about a dead pid.
-  auto prefer_child_error = [&](Error e) -> Error {
-    SyncMessage m;
-    if (::recv(parent_end.get(), &m, sizeof m, MSG_DONTWAIT) > 0 && m.type == MessageType::kError) {
-      m.text[sizeof m.text - 1] = 0;
-      return message_error(m);
-    }
-    return e;
-  };
+  // A failure here may be the child's fault: its own error explains more.
+  auto prefer_child_error = [&](Error e) { return child_error_or(parent_end.get(), std::move(e)); };
+
   auto cg = cgroups::Cgroup::create(cgroup_path, &resources);
   if (!cg) return std::unexpected(prefer_child_error(with_context(cg.error(), "cgroup " + cgroup_path)));
   out.cgroup = std::move(*cg);
@@ -252,14 +247,12 @@ Result<Launched> launch(const GlobalOptions& g, const CreateOptions& o, bool run
     return std::unexpected(prefer_child_error(with_context(st.error(), "join cgroup " + cgroup_path)));
   Explain::step("cgroup.procs <- " + std::to_string(out.pid));
   if (prepared.oom_score_adj)
-    TRY_CTX(write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj", std::to_string(*prepared.oom_score_adj)),
-            "process.oomScoreAdj");
-  if (auto st = send_message(parent_end.get(), MessageType::kCgroupJoined); !st) {
-    // The child may have failed meanwhile: its error explains more than EPIPE does.
-    auto msg = receive_message(parent_end.get());
-    if (msg && *msg && (*msg)->type == MessageType::kError) return std::unexpected(message_error(**msg));
-    return std::unexpected(st.error());
-  }
+    if (auto st = write_existing_file("/proc/" + std::to_string(out.pid) + "/oom_score_adj",
+                                      std::to_string(*prepared.oom_score_adj));
+        !st)
+      return std::unexpected(prefer_child_error(with_context(st.error(), "process.oomScoreAdj")));
+  if (auto st = send_message(parent_end.get(), MessageType::kCgroupJoined); !st)
+    return std::unexpected(prefer_child_error(st.error()));
 
   for (;;) {
     auto msg = TRY(receive_message(parent_end.get()));

@@ -121,7 +121,6 @@ md::Status add_mount(const oci::Mount& m, size_t index, const PrepareOptions& op
       op.destination = join_path(m.destination, name.empty() ? "unified" : name);
       op.flags = bind_flags | ro;
       op.needs_remount = op.flags != 0;
-      op.created_by_runtime = true;
       op.needs_cgroup = true;
       out.plan.mounts.push_back(std::move(op));
     }
@@ -382,9 +381,8 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
   // parallel with the parent creating the cgroup (a new network namespace alone costs
   // ~0.5 ms). With a joined user namespace this is required anyway: namespaces created
   // after setns(user) are owned by it.
-  plan.new_user_ns = out.clone_flags & CLONE_NEWUSER;
-  plan.become_root_in_userns = plan.new_user_ns;
-  if (plan.new_user_ns) {
+  plan.become_root_in_userns = out.clone_flags & CLONE_NEWUSER;
+  if (plan.become_root_in_userns) {
     if (lx.uid_mappings.empty() || lx.gid_mappings.empty())
       return fail("linux.uidMappings/gidMappings: a new user namespace needs both mappings", EINVAL);
     out.uid_mappings = lx.uid_mappings;
@@ -431,7 +429,6 @@ Result<PreparedContainer> prepare_container(const oci::Spec& spec, const Prepare
     plan.devices.push_back(std::move(op));
   }
   if (!dev_is_bind) {
-    plan.setup_dev = true;
     for (const auto& d : kDefaultDevices) {
       if (device_paths.count(d.path)) continue;
       DeviceOp op;

@@ -33,6 +33,15 @@ Error message_error(const SyncMessage& m) {
   return Error{m.errno_value, msg};
 }
 
+Error child_error_or(int fd, Error e) {
+  SyncMessage m;
+  if (::recv(fd, &m, sizeof m, MSG_DONTWAIT) > 0 && m.type == MessageType::kError) {
+    m.text[sizeof m.text - 1] = 0;
+    return message_error(m);
+  }
+  return e;
+}
+
 Status expect_message(int fd, MessageType want, const char* who) {
   auto msg = TRY(receive_message(fd));
   if (!msg) return fail(std::string(who) + " exited before it was ready", ECHILD);

@@ -17,6 +17,9 @@ Status send_message(int fd, MessageType t);
 Result<std::optional<SyncMessage>> receive_message(int fd);
 // The child's (errno, text) as an Error: "mount proc on /proc: permission denied".
 Error message_error(const SyncMessage& m);
+// When a parent-side step fails, the child may have failed first and explains more
+// (a dead pid, EPIPE): returns the child's pending kError if there is one, else `e`.
+Error child_error_or(int fd, Error e);
 // Waits for `want`; a kError becomes its Error, EOF or another type an Error naming `who`.
 Status expect_message(int fd, MessageType want, const char* who);
 // Lets the prepared process exec: optional kStart, then the state JSON (for
