@@ -1,40 +1,96 @@
 #include "monitor/monitor.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "base/scope_guard.h"
 #include "base/unique_fd.h"
 #include "cgroups/cgroup.h"
+#include "monitor/attach.h"
+#include "monitor/events.h"
+#include "monitor/exit_command.h"
+#include "monitor/health.h"
 #include "monitor/json_log.h"
+#include "monitor/memory.h"
+#include "monitor/restart.h"
+#include "monitor/status_file.h"
+#include "monitor/tty.h"
 #include "runtime/container.h"
+#include "runtime/state_store.h"
 
 namespace md::monitor {
 
 namespace {
 
-Result<int64_t> parse_int(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno) return fail(flag + ": not a number: \"" + v + "\"", EINVAL);
-  return static_cast<int64_t>(n);
+// epoll tags (data.u64); the low byte says what, Attach's own are 0x10-0x13.
+enum : uint64_t {
+  kTagOut = 1,
+  kTagErr,
+  kTagPty,
+  kTagPidfd,
+  kTagBackoff,
+  kTagInotify,
+  kTagHealthTimer,
+  kTagProbeOut,
+  kTagProbeExit,
+};
+
+constexpr int kAttachFlushMs = 10'000;      // the end: how long clients get to take their output
+constexpr int kExitCommandMs = 60'000;      // how long we wait for --exit-command
+constexpr int kConsoleTimeoutMs = 10'000;   // the pty master is queued once create returned
+
+// The container's output is read through this (static: no allocation, pages touched
+// only as far as reads reach).
+char g_io[16384];
+
+volatile sig_atomic_t g_child_exited = 0;
+void ignore_signal(int) {}
+void note_child(int) { g_child_exited = 1; }
+
+// SIGTERM, SIGINT, SIGHUP do not end the monitor: it is the container's supervisor and
+// the container must not lose it. Handlers, not SIG_IGN: whatever we start (the container,
+// probes, the exit command) gets the default dispositions back at exec. SIGPIPE likewise:
+// writes to a gone client or stdin return EPIPE. SIGCHLD (only in the loop) wakes
+// epoll_wait to reap processes re-parented to us.
+void install_handlers(bool in_loop) {
+  struct sigaction sa = {};
+  sa.sa_handler = ignore_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) ::sigaction(s, &sa, nullptr);
+  sa.sa_handler = in_loop ? note_child : SIG_DFL;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  ::sigaction(SIGCHLD, &sa, nullptr);
+}
+
+int64_t now_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // Reads "key value" lines of a cgroup file; nullopt when absent.
@@ -54,15 +110,11 @@ std::optional<uint64_t> read_key(const std::string& path, const char* key) {
   return std::nullopt;
 }
 
-// oom_kill count of the container's cgroup (v2 memory.events, v1 memory.oom_control),
-// found through the <root>/<id>/cgroup symlink the runtime keeps. 0 when unknown.
-uint64_t oom_kills(const MonitorOptions& o) {
-  char target[4096];
-  std::string link = join_path(join_path(o.runtime_root, o.id), "cgroup");
-  ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-  if (n <= 0) return 0;
-  target[n] = 0;
-  auto cg = cgroups::Cgroup::open(target);
+// oom_kill count of the container's cgroup (v2 memory.events, v1 memory.oom_control).
+// 0 when unknown.
+uint64_t oom_kills(const std::string& cgroup_path) {
+  if (cgroup_path.empty()) return 0;
+  auto cg = cgroups::Cgroup::open(cgroup_path);
   if (!cg) return 0;
   for (auto& [name, dir] : cg->mount_sources()) {
     if (name == "memory") {
@@ -74,244 +126,479 @@ uint64_t oom_kills(const MonitorOptions& o) {
   return 0;
 }
 
-// Drops from our RSS the clean file-backed pages (mostly the runtime library's code, used
-// once to launch the container): read-only private mappings of files with no anonymous
-// (copy-on-write) page. They stay in the page cache, shared by every monitor; the few the
-// log loop needs fault back in. Not done for writable or COW'd mappings (data, RELRO).
-void drop_clean_file_pages() {
-  auto smaps = read_file("/proc/self/smaps");
-  if (!smaps) return;
-  // Collected first and dropped at the end: the parsing code below would fault back in.
-  struct Range {
-    uintptr_t start, len;
-  } ranges[64];
-  size_t nranges = 0;
-  uintptr_t start = 0, end = 0;
-  bool candidate = false;
-  size_t pos = 0;
-  const std::string& t = *smaps;
-  while (pos < t.size()) {
-    size_t eol = t.find('\n', pos);
-    if (eol == std::string::npos) eol = t.size();
-    std::string_view line(t.data() + pos, eol - pos);
-    pos = eol + 1;
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 17) {
-      // "start-end perms offset dev inode path"
-      char perms[8] = {};
-      unsigned long inode = 0;
-      unsigned long s = 0, e = 0;
-      std::string l(line);
-      if (std::sscanf(l.c_str(), "%lx-%lx %4s %*s %*s %lu", &s, &e, perms, &inode) == 4) {
-        start = s;
-        end = e;
-        candidate = inode != 0 && perms[1] == '-' && perms[3] == 'p';
-      } else {
-        candidate = false;
-      }
-    } else if (candidate && line.rfind("Anonymous:", 0) == 0) {
-      if (std::strtoul(std::string(line.substr(10)).c_str(), nullptr, 10) == 0)
-        if (nranges < 64) ranges[nranges++] = {start, end - start};
-      candidate = false;
-    }
-  }
-  smaps = {};
-  for (size_t i = 0; i < nranges; i++)
-    ::madvise(reinterpret_cast<void*>(ranges[i].start), ranges[i].len, MADV_DONTNEED);
-}
-
-int open_devnull() { return ::open("/dev/null", O_RDWR | O_CLOEXEC); }
+void warn(const std::string& msg) { std::fprintf(stderr, "minidocker-monitor: %s\n", msg.c_str()); }
 
 void write_exit_file(const std::string& path, const std::string& text) {
-  if (auto st = write_file_atomic(path, text); !st)
-    std::fprintf(stderr, "minidocker-monitor: exit file: %s\n", st.error().message.c_str());
+  if (auto st = write_file_atomic(path, text); !st) warn("exit file: " + st.error().message);
 }
 
-// Everything after detaching. `ready_fd` (or -1) gets one byte, 0 = started, 1 = failed.
-int monitor_main(const MonitorOptions& o, int ready_fd) {
-  auto report_ready = [&](char c) {
-    if (ready_fd >= 0) {
-      (void)!::write(ready_fd, &c, 1);
-      ::close(ready_fd);
-      ready_fd = -1;
-    }
-  };
-  auto fail_early = [&](const std::string& msg) {
-    write_exit_file(o.exit_file, error_json(msg));
-    std::fprintf(stderr, "minidocker-monitor: %s\n", msg.c_str());
-    report_ready(1);
-    return 1;
-  };
+Status make_pipe(UniqueFd& r, UniqueFd& w, const char* what) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno(std::string("create the ") + what + " pipe");
+  r = UniqueFd(p[0]);
+  w = UniqueFd(p[1]);
+  return {};
+}
 
-  if (!o.pid_file.empty())
-    if (auto st = write_file_atomic(o.pid_file, std::to_string(::getpid())); !st)
-      return fail_early("--pid-file: " + st.error().message);
-  ::signal(SIGPIPE, SIG_IGN);
+class Monitor {
+ public:
+  explicit Monitor(const MonitorOptions& o) : o_(o), g_{o.runtime_root}, restart_(o.restart) {}
+  int run(int ready_fd);
+
+ private:
+  int fail_early(const std::string& msg);
+  void report_ready(char c);
+  Status setup();
+  Status launch();
+  void loop();
+  void watch(int fd, uint64_t tag, uint32_t events = EPOLLIN);
+  void unwatch(UniqueFd& fd);
+  void pump(uint64_t tag);
+  void drain_outputs();
+  void on_pidfd();
+  void on_container_exit(int wait_status, int64_t finished);
+  void on_backoff_timer();
+  void on_inotify();
+  void on_health(HealthChecker::Outcome out);
+  void restart_now();
+  void finish_for_good();
+  void reap_strays();
+  bool stop_marker_exists() const { return !o_.stop_marker.empty() && ::access(o_.stop_marker.c_str(), F_OK) == 0; }
+  void write_status();
+  void emit_exit_events();
+  void log_write_failed(const Status& st);
+
+  const MonitorOptions& o_;
+  runtime::GlobalOptions g_;
+  int ready_fd_ = -1;
+  std::optional<JsonLogWriter> log_;
+  bool log_error_reported_ = false;
+  UniqueFd ep_;
+  std::unique_ptr<Attach> attach_;
+  std::unique_ptr<HealthChecker> health_;
+  EventLog events_;
+  RestartTracker restart_;
+  ContainerStatusInfo st_;
+  ExitInfo last_exit_;
+  bool exit_events_pending_ = false;
+  // The running container.
+  pid_t pid_ = 0;
+  std::string cgroup_path_;
+  UniqueFd pidfd_, out_, err_, master_;
+  bool running_ = false;
+  bool deleted_ = true;  // no runtime container to delete
+  // Between an exit and the restart.
+  UniqueFd backoff_timer_, inotify_;
+  int inotify_wd_ = -1;
+  bool in_backoff_ = false;
+  bool done_ = false;
+};
+
+void Monitor::report_ready(char c) {
+  if (ready_fd_ < 0) return;
+  (void)!::write(ready_fd_, &c, 1);
+  ::close(ready_fd_);
+  ready_fd_ = -1;
+}
+
+void Monitor::write_status() {
+  if (o_.status_file.empty()) return;
+  if (auto s = write_status_file(o_.status_file, st_, health_ ? &health_->state() : nullptr); !s)
+    warn("status file: " + s.error().message);
+}
+
+void Monitor::log_write_failed(const Status& st) {
+  if (st || log_error_reported_) return;
+  log_error_reported_ = true;  // once: the container's output keeps being drained regardless
+  warn("log " + o_.log_path + ": " + st.error().message);
+}
+
+// The container never started: the error goes to the exit and status files.
+int Monitor::fail_early(const std::string& msg) {
+  write_exit_file(o_.exit_file, error_json(msg));
+  st_.state = "exited";
+  st_.error = msg;
+  st_.pid = 0;
+  write_status();
+  warn(msg);
+  report_ready(1);
+  if (attach_) attach_->finish(kAttachFlushMs);
+  if (!o_.exit_command.empty()) run_exit_command(o_.exit_command, o_.exit_command_args, kExitCommandMs);
+  return 1;
+}
+
+void Monitor::watch(int fd, uint64_t tag, uint32_t events) {
+  struct epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = tag;
+  ::epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd, &ev);
+}
+
+void Monitor::unwatch(UniqueFd& fd) {
+  if (fd) ::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+}
+
+Status Monitor::setup() {
+  ep_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  if (!ep_) return fail_errno("epoll_create1");
+  auto log = JsonLogWriter::open(o_.log_path, o_.log_max_size, o_.log_max_files);
+  if (!log) return std::unexpected(log.error());
+  log_.emplace(std::move(*log));
+  attach_ = std::make_unique<Attach>(ep_.get());
+  // The run client is attached before anything can be written: it misses nothing.
+  if (o_.attach_fd >= 0) attach_->add_client(o_.attach_fd, /*stdin_once=*/true);
+  TRY(attach_->listen(o_.attach_socket, o_.control_socket));
+  if (!o_.events_file.empty()) events_ = TRY(EventLog::open(o_.events_file, o_.id, o_.name, o_.image));
+  if (!o_.health.argv.empty())
+    health_ = std::make_unique<HealthChecker>(o_.health, o_.runtime_root, o_.id, ep_.get(), kTagHealthTimer,
+                                              kTagProbeOut, kTagProbeExit);
+  if (o_.restart.kind != RestartKind::kNo) {
+    backoff_timer_ = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!backoff_timer_) return fail_errno("timerfd_create for the restart back-off");
+    watch(backoff_timer_.get(), kTagBackoff);
+  }
+  return {};
+}
+
+// One start of the container (the first, or a restart): create with our pipes (or the
+// console socket) as its stdio, receive the pty, start. On error nothing is left.
+Status Monitor::launch() {
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) return fail_errno("open /dev/null");
+  UniqueFd out_r, out_w, err_r, err_w, in_r, in_w;
+  std::optional<ConsoleSocket> console;
+  if (o_.tty) {
+    console.emplace(TRY(ConsoleSocket::create(dir_of(o_.status_file.empty() ? o_.exit_file : o_.status_file))));
+  } else {
+    TRY(make_pipe(out_r, out_w, "stdout"));
+    TRY(make_pipe(err_r, err_w, "stderr"));
+  }
+  if (o_.stdin_open && !o_.tty) TRY(make_pipe(in_r, in_w, "stdin"));
+
+  // The container inherits fds 0/1/2 of the process calling the runtime library.
+  UniqueFd saved_err(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+  int err_target = saved_err ? saved_err.get() : devnull.get();
+  ::dup2(in_r ? in_r.get() : devnull.get(), 0);
+  ::dup2(out_w ? out_w.get() : devnull.get(), 1);
+  ::dup2(err_w ? err_w.get() : err_target, 2);
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  runtime::CreateOptions co;
+  co.id = o_.id;
+  co.bundle = o_.bundle;
+  if (console) co.console_socket = console->path();
+  install_handlers(/*in_loop=*/false);
+  auto created = runtime::create_container(g_, co);
+  // Give our 0/1/2 back: the container's processes are now the pipes' only users.
+  ::dup2(devnull.get(), 0);
+  ::dup2(devnull.get(), 1);
+  ::dup2(err_target, 2);
+  install_handlers(false);  // the runtime's hooks may have set SIGPIPE to SIG_IGN
+  if (!created) return std::unexpected(created.error());
+
+  ScopeGuard rollback([&] { (void)runtime::delete_container(g_, o_.id, /*force=*/true); });
+  auto rec = TRY_CTX(runtime::StateStore(o_.runtime_root).load(o_.id), "container " + o_.id);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0)));
+  if (!pidfd) return fail_errno("pidfd_open of container " + o_.id + " init (pid " + std::to_string(rec.pid) + ")");
+  UniqueFd master;
+  if (console) {
+    master = TRY_CTX(console->receive_master(kConsoleTimeoutMs), "container " + o_.id + " terminal");
+    if (o_.tty_rows || o_.tty_cols) TRY(set_window_size(master.get(), o_.tty_rows, o_.tty_cols));
+  }
+  TRY(runtime::start_container(g_, o_.id));
+  rollback.cancel();
+  deleted_ = false;
+
+  int64_t started = now_ns();
+  pid_ = rec.pid;
+  cgroup_path_ = rec.cgroup_path;
+  st_.pid = rec.pid;
+  st_.pid_start_time = rec.pid_start_time;
+  st_.started_at = started;
+  st_.error.clear();
+  pidfd_ = std::move(pidfd);
+  watch(pidfd_.get(), kTagPidfd);
+  if (master) {
+    master_ = std::move(master);
+    ::fcntl(master_.get(), F_SETFL, ::fcntl(master_.get(), F_GETFL) | O_NONBLOCK);
+    watch(master_.get(), kTagPty);
+    attach_->set_terminal(master_.get());
+    if (o_.stdin_open) attach_->set_stdin(::fcntl(master_.get(), F_DUPFD_CLOEXEC, 3), /*tty=*/true);
+  } else {
+    out_ = std::move(out_r);
+    err_ = std::move(err_r);
+    ::fcntl(out_.get(), F_SETFL, O_NONBLOCK);  // our read ends only: the container's ends block
+    ::fcntl(err_.get(), F_SETFL, O_NONBLOCK);
+    watch(out_.get(), kTagOut);
+    watch(err_.get(), kTagErr);
+    if (in_w) attach_->set_stdin(in_w.release(), /*tty=*/false);
+  }
+  running_ = true;
+  if (health_) health_->on_started(started);
+  install_handlers(/*in_loop=*/true);
+  // What launching allocated (config JSON, plan, seccomp) is garbage now; the runtime
+  // library's code is not needed until the next launch.
+  shed_memory();
+  return {};
+}
+
+// Container output: to the log and to every attached client.
+void Monitor::pump(uint64_t tag) {
+  UniqueFd& fd = tag == kTagOut ? out_ : tag == kTagErr ? err_ : master_;
+  if (!fd) return;
+  Stream s = tag == kTagErr ? Stream::kStderr : Stream::kStdout;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), g_io, sizeof g_io);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    log_write_failed(log_->feed(s, g_io, static_cast<size_t>(n)));
+    attach_->broadcast(tag == kTagErr ? 2 : 1, g_io, static_cast<size_t>(n));
+    return;
+  }
+  if (n < 0 && errno == EAGAIN) return;
+  // EOF, or EIO from a pty whose every slave fd is closed. The master stays open (resize,
+  // stdin) until the exit; it is only no longer watched.
+  ::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+  log_write_failed(log_->flush(s));
+  if (tag != kTagPty) fd.reset();
+}
+
+// After the exit, whatever the container wrote is in the pipes (or the pty): read it
+// without blocking (a process that escaped the container could hold a write end forever).
+void Monitor::drain_outputs() {
+  for (uint64_t tag : {kTagOut, kTagErr, kTagPty}) {
+    UniqueFd& fd = tag == kTagOut ? out_ : tag == kTagErr ? err_ : master_;
+    if (!fd) continue;
+    Stream s = tag == kTagErr ? Stream::kStderr : Stream::kStdout;
+    for (;;) {
+      ssize_t n = ::read(fd.get(), g_io, sizeof g_io);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      log_write_failed(log_->feed(s, g_io, static_cast<size_t>(n)));
+      attach_->broadcast(tag == kTagErr ? 2 : 1, g_io, static_cast<size_t>(n));
+    }
+    log_write_failed(log_->flush(s));
+    unwatch(fd);
+    fd.reset();
+  }
+}
+
+// Processes re-parented to us (we are a child subreaper): reaped, except the ones whose
+// pidfd tells us (the init, a health probe).
+void Monitor::reap_strays() {
+  for (;;) {
+    siginfo_t si = {};
+    if (::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0) return;
+    if ((running_ && si.si_pid == pid_) || (health_ && si.si_pid == health_->probe_pid())) return;
+    ::waitpid(si.si_pid, nullptr, WNOHANG);
+  }
+}
+
+void Monitor::on_pidfd() {
+  if (!running_) return;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;
+  // ECHILD: reaped elsewhere (cannot happen: only we wait for it); treat as an exit.
+  on_container_exit(r == pid_ ? status : 0, now_ns());
+}
+
+void Monitor::emit_exit_events() {
+  if (!exit_events_pending_) return;
+  exit_events_pending_ = false;
+  if (last_exit_.oom_killed) events_.emit("oom");
+  events_.emit("die", last_exit_.exit_code);
+}
+
+void Monitor::on_container_exit(int wait_status, int64_t finished) {
+  running_ = false;
+  unwatch(pidfd_);
+  pidfd_.reset();
+  drain_outputs();
+  attach_->container_gone();
+  if (health_) health_->on_exited();
+  reap_strays();
+
+  last_exit_ = {};
+  if (WIFSIGNALED(wait_status)) {
+    last_exit_.signal = WTERMSIG(wait_status);
+    last_exit_.exit_code = 128 + last_exit_.signal;
+  } else {
+    last_exit_.exit_code = WEXITSTATUS(wait_status);
+  }
+  last_exit_.oom_killed = oom_kills(cgroup_path_) > 0;  // before the cgroup is removed
+  char ts[32];
+  last_exit_.finished_at.assign(ts, format_rfc3339_nano(ts, finished / 1'000'000'000, finished % 1'000'000'000));
+  exit_events_pending_ = true;
+  st_.pid = 0;
+  st_.pid_start_time = 0;
+  st_.finished_at = finished;
+  st_.exit_code = last_exit_.exit_code;
+  st_.oom_killed = last_exit_.oom_killed;
+  st_.exit_count++;
+
+  auto d = restart_.on_exit(last_exit_.exit_code, stop_marker_exists(), finished - st_.started_at);
+  if (!d.restart) {
+    finish_for_good();
+    return;
+  }
+  st_.state = "restarting";
+  write_status();
+  emit_exit_events();
+  if (auto s = runtime::delete_container(g_, o_.id, /*force=*/true); !s) warn(s.error().message);
+  deleted_ = true;
+  shed_memory();
+  // Wait, unless the stop marker appears meanwhile (inotify on its directory).
+  in_backoff_ = true;
+  if (!o_.stop_marker.empty()) {
+    if (!inotify_) {
+      inotify_ = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+      if (inotify_) watch(inotify_.get(), kTagInotify);
+    }
+    if (inotify_)
+      inotify_wd_ = ::inotify_add_watch(inotify_.get(), dir_of(o_.stop_marker).c_str(), IN_CREATE | IN_MOVED_TO);
+    if (stop_marker_exists()) {  // created before the watch was in place
+      in_backoff_ = false;
+      finish_for_good();
+      return;
+    }
+  }
+  struct itimerspec its{};
+  its.it_value.tv_sec = d.delay_ns / 1'000'000'000;
+  its.it_value.tv_nsec = d.delay_ns % 1'000'000'000;
+  ::timerfd_settime(backoff_timer_.get(), 0, &its, nullptr);
+}
+
+void Monitor::on_backoff_timer() {
+  uint64_t expirations;
+  (void)!::read(backoff_timer_.get(), &expirations, sizeof expirations);
+  if (!in_backoff_) return;
+  restart_now();
+}
+
+void Monitor::on_inotify() {
+  alignas(struct inotify_event) char buf[4096];
+  while (::read(inotify_.get(), buf, sizeof buf) > 0) {
+  }
+  if (in_backoff_ && stop_marker_exists()) {
+    struct itimerspec off{};
+    ::timerfd_settime(backoff_timer_.get(), 0, &off, nullptr);
+    in_backoff_ = false;
+    finish_for_good();
+  }
+}
+
+void Monitor::restart_now() {
+  in_backoff_ = false;
+  if (inotify_wd_ >= 0) ::inotify_rm_watch(inotify_.get(), inotify_wd_);
+  inotify_wd_ = -1;
+  if (stop_marker_exists()) {
+    finish_for_good();
+    return;
+  }
+  st_.restart_count = restart_.restart_count();
+  if (auto s = launch(); !s) {
+    st_.error = s.error().message;
+    last_exit_.error = s.error().message;
+    warn(s.error().message);
+    finish_for_good();
+    return;
+  }
+  st_.state = "running";
+  write_status();
+  events_.emit("start");
+}
+
+// Done for good: nothing of the container left, then the exit file and the final status,
+// then the attached clients get their last bytes and EOF.
+void Monitor::finish_for_good() {
+  if (inotify_wd_ >= 0) ::inotify_rm_watch(inotify_.get(), inotify_wd_);
+  inotify_wd_ = -1;
+  if (!deleted_) {
+    if (auto s = runtime::delete_container(g_, o_.id, /*force=*/true); !s) warn(s.error().message);
+    deleted_ = true;
+  }
+  write_exit_file(o_.exit_file, exit_json(last_exit_));
+  st_.state = "exited";
+  write_status();
+  emit_exit_events();
+  attach_->finish(kAttachFlushMs);
+  done_ = true;
+}
+
+void Monitor::on_health(HealthChecker::Outcome out) {
+  if (out == HealthChecker::Outcome::kNothing) return;
+  write_status();
+  if (out == HealthChecker::Outcome::kStatusChanged) {
+    char action[40] = "health_status: ";
+    std::strcat(action, health_status_name(health_->state().status()));
+    events_.emit(action);
+  }
+  shed_memory();
+}
+
+void Monitor::loop() {
+  while (!done_) {
+    struct epoll_event evs[16];
+    int n = ::epoll_wait(ep_.get(), evs, 16, -1);
+    if (n < 0) {
+      if (errno != EINTR) {
+        warn(std::string("epoll_wait: ") + std::strerror(errno));
+        return;
+      }
+      if (g_child_exited) {
+        g_child_exited = 0;
+        reap_strays();
+      }
+      continue;
+    }
+    for (int i = 0; i < n && !done_; i++) {
+      uint64_t tag = evs[i].data.u64;
+      switch (tag & 0xff) {
+        case kTagOut:
+        case kTagErr:
+        case kTagPty: pump(tag & 0xff); break;
+        case kTagPidfd: on_pidfd(); break;
+        case kTagBackoff: on_backoff_timer(); break;
+        case kTagInotify: on_inotify(); break;
+        case kTagHealthTimer: on_health(health_->on_timer()); break;
+        case kTagProbeOut: health_->on_output(); break;
+        case kTagProbeExit: on_health(health_->on_probe_exit()); break;
+        default:
+          if (Attach::owns(tag)) attach_->on_event(tag, evs[i].events);
+      }
+    }
+  }
+}
+
+int Monitor::run(int ready_fd) {
+  ready_fd_ = ready_fd;
+  st_.monitor_pid = ::getpid();
+  if (!o_.pid_file.empty())
+    if (auto s = write_file_atomic(o_.pid_file, std::to_string(::getpid())); !s)
+      return fail_early("--pid-file: " + s.error().message);
+  install_handlers(false);
   // The init is our child (or is re-parented to us when the runtime clones it through an
   // intermediate): either way we can waitpid it.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-
-  auto log = JsonLogWriter::open(o.log_path, o.log_max_size, o.log_max_files);
-  if (!log) return fail_early(log.error().message);
-
-  int outp[2], errp[2];
-  if (::pipe2(outp, O_CLOEXEC) != 0 || ::pipe2(errp, O_CLOEXEC) != 0) return fail_early(std::string("pipe: ") + std::strerror(errno));
-  UniqueFd out_r(outp[0]), out_w(outp[1]), err_r(errp[0]), err_w(errp[1]);
-  UniqueFd devnull(open_devnull());
-  // Our own stderr, kept for diagnostics while fds 0-2 belong to the container.
-  UniqueFd saved_err(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-
-  // The container inherits fds 0/1/2 of the process calling the runtime library.
-  ::dup2(devnull.get(), 0);
-  ::dup2(out_w.get(), 1);
-  ::dup2(err_w.get(), 2);
-  out_w.reset();
-  err_w.reset();
-  runtime::GlobalOptions g{o.runtime_root};
-  runtime::CreateOptions co;
-  co.id = o.id;
-  co.bundle = o.bundle;
-  auto started = runtime::run_container(g, co, /*detach=*/true);
-  // Give our 1/2 back: the pipes' only writers are now the container's.
-  ::dup2(devnull.get(), 1);
-  ::dup2(saved_err ? saved_err.get() : devnull.get(), 2);
-  if (!started) return fail_early(started.error().message);
-
-  pid_t pid = 0;
-  if (auto st = runtime::container_state(g, o.id); st && st->contains("pid")) pid = (*st)["pid"].get<int>();
-  if (pid <= 0) {
-    (void)runtime::delete_container(g, o.id, true);
-    return fail_early("container " + o.id + ": no pid after start");
-  }
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    (void)runtime::delete_container(g, o.id, true);
-    return fail_early(std::string("pidfd_open: ") + std::strerror(errno));
-  }
-  UniqueFd pidfd_owner(pidfd);
-  saved_err.reset();
-  if (!o.foreground) ::dup2(devnull.get(), 2);
-  devnull.reset();
-  // What launching allocated (config JSON, plan, seccomp) is garbage now.
-  ::malloc_trim(0);
-  drop_clean_file_pages();
+  if (auto s = setup(); !s) return fail_early(s.error().message);
+  if (auto s = launch(); !s) return fail_early(s.error().message);
+  st_.state = "running";
+  write_status();
   report_ready(0);
-
-  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
-  struct epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = 0;
-  ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, out_r.get(), &ev);
-  ev.data.u32 = 1;
-  ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, err_r.get(), &ev);
-  ev.data.u32 = 2;
-  ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, pidfd, &ev);
-  UniqueFd* pipes[2] = {&out_r, &err_r};
-
-  int status = 0;
-  bool exited = false;
-  struct timespec finished{};
-  while (!exited) {
-    struct epoll_event evs[4];
-    int n = ::epoll_wait(ep.get(), evs, 4, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < n; i++) {
-      uint32_t which = evs[i].data.u32;
-      if (which == 2) {
-        pid_t r;
-        do {
-          r = ::waitpid(pid, &status, WNOHANG);
-        } while (r < 0 && errno == EINTR);
-        if (r == pid || (r < 0 && errno == ECHILD)) {
-          exited = true;
-          ::clock_gettime(CLOCK_REALTIME, &finished);
-        }
-        continue;
-      }
-      UniqueFd& fd = *pipes[which];
-      if (!fd) continue;
-      ssize_t got = log->read_from(static_cast<Stream>(which), fd.get());
-      if (got == 0 || (got < 0 && errno != EAGAIN)) {
-        ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
-        (void)log->flush(static_cast<Stream>(which));
-        fd.reset();
-      }
-    }
-  }
-  // Whatever the container wrote before exiting is in the pipes: drain without blocking
-  // (a process that escaped the container could hold a write end open forever).
-  for (int s = 0; s < 2; s++) {
-    UniqueFd& fd = *pipes[s];
-    if (!fd) continue;
-    ::fcntl(fd.get(), F_SETFL, O_NONBLOCK);
-    while (log->read_from(static_cast<Stream>(s), fd.get()) > 0) {
-    }
-    (void)log->flush(static_cast<Stream>(s));
-    fd.reset();
-  }
-  while (::waitpid(-1, nullptr, WNOHANG) > 0) {  // re-parented helpers, if any
-  }
-
-  ExitInfo info;
-  if (WIFSIGNALED(status)) {
-    info.signal = WTERMSIG(status);
-    info.exit_code = 128 + info.signal;
-  } else {
-    info.exit_code = WEXITSTATUS(status);
-  }
-  info.oom_killed = oom_kills(o) > 0;
-  char ts[32];
-  info.finished_at.assign(ts, format_rfc3339_nano(ts, finished.tv_sec, finished.tv_nsec));
-  // Delete before writing the exit file: a reader that sees the file finds nothing left.
-  if (auto st = runtime::delete_container(g, o.id, /*force=*/true); !st)
-    std::fprintf(stderr, "minidocker-monitor: %s\n", st.error().message.c_str());
-  write_exit_file(o.exit_file, exit_json(info));
+  loop();
+  health_.reset();
+  attach_.reset();
+  if (!o_.exit_command.empty()) run_exit_command(o_.exit_command, o_.exit_command_args, kExitCommandMs);
   return 0;
 }
 
 }  // namespace
-
-Result<MonitorOptions> parse_args(int argc, char** argv) {
-  MonitorOptions o;
-  for (int i = 0; i < argc; i++) {
-    std::string a = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> Result<std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return fail(a + ": missing value", EINVAL);
-      return std::string(argv[++i]);
-    };
-    if (a == "--foreground") o.foreground = true;
-    else if (a == "--root") o.runtime_root = TRY(next());
-    else if (a == "--id") o.id = TRY(next());
-    else if (a == "--bundle") o.bundle = TRY(next());
-    else if (a == "--log-path") o.log_path = TRY(next());
-    else if (a == "--exit-file") o.exit_file = TRY(next());
-    else if (a == "--pid-file") o.pid_file = TRY(next());
-    else if (a == "--log-max-size") o.log_max_size = TRY(parse_int(a, TRY(next())));
-    else if (a == "--log-max-files") o.log_max_files = static_cast<int>(TRY(parse_int(a, TRY(next()))));
-    else return fail("unknown argument \"" + a + "\"", EINVAL);
-  }
-  for (auto [flag, v] : {std::pair{"--root", &o.runtime_root}, {"--id", &o.id}, {"--bundle", &o.bundle},
-                         {"--log-path", &o.log_path}, {"--exit-file", &o.exit_file}})
-    if (v->empty()) return fail(std::string(flag) + " is required", EINVAL);
-  if (o.log_max_files < 1) return fail("--log-max-files must be >= 1", EINVAL);
-  // Paths become absolute before we chdir("/").
-  o.runtime_root = absolute_path(o.runtime_root);
-  o.bundle = absolute_path(o.bundle);
-  o.log_path = absolute_path(o.log_path);
-  o.exit_file = absolute_path(o.exit_file);
-  if (!o.pid_file.empty()) o.pid_file = absolute_path(o.pid_file);
-  return o;
-}
 
 std::string exit_json(const ExitInfo& e) {
   nlohmann::json j;
@@ -319,6 +606,7 @@ std::string exit_json(const ExitInfo& e) {
   j["signal"] = e.signal ? nlohmann::json(e.signal) : nlohmann::json(nullptr);
   j["oom_killed"] = e.oom_killed;
   j["finished_at"] = e.finished_at;
+  if (!e.error.empty()) j["error"] = e.error;
   return j.dump() + "\n";
 }
 
@@ -329,7 +617,7 @@ std::string error_json(const std::string& message) {
 }
 
 int run_monitor(const MonitorOptions& o) {
-  if (o.foreground) return monitor_main(o, -1);
+  if (o.foreground) return Monitor(o).run(-1);
   int rp[2];
   if (::pipe2(rp, O_CLOEXEC) != 0) {
     write_exit_file(o.exit_file, error_json(std::string("pipe: ") + std::strerror(errno)));
@@ -366,7 +654,7 @@ int run_monitor(const MonitorOptions& o) {
     ::dup2(null, 2);
     if (null > 2) ::close(null);
   }
-  _exit(monitor_main(o, rp[1]));
+  _exit(Monitor(o).run(rp[1]));
 }
 
 }  // namespace md::monitor

@@ -1,27 +1,17 @@
 // The per-container monitor (conmon's job): launches one container with the runtime
-// library in-process, holds its stdout/stderr pipes, writes them as Docker json-file
-// logs, waits for the exit, records it in an exit file and deletes the runtime container.
-// See docs/monitor.md.
+// library in-process, holds its stdio (pipes or a pty), writes Docker json-file logs,
+// serves attached clients, runs health checks, restarts the container by its policy,
+// records every transition in a status file and the end in an exit file, and deletes the
+// runtime container. See docs/monitor.md.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "base/result.h"
+#include "monitor/options.h"
 
 namespace md::monitor {
-
-struct MonitorOptions {
-  std::string runtime_root;  // --root of the runtime library
-  std::string id;
-  std::string bundle;
-  std::string log_path;
-  std::string exit_file;
-  int64_t log_max_size = 0;  // bytes; <= 0: no rotation
-  int log_max_files = 1;
-  std::string pid_file;      // the monitor's own pid
-  bool foreground = false;
-};
 
 // What the exit file records.
 struct ExitInfo {
@@ -29,10 +19,8 @@ struct ExitInfo {
   int signal = 0;       // 0: exited normally
   bool oom_killed = false;
   std::string finished_at;
+  std::string error;    // a restart that failed; "" otherwise
 };
-
-// Parses argv (without argv[0]). Errors name the flag.
-Result<MonitorOptions> parse_args(int argc, char** argv);
 
 // The exit file's JSON text.
 std::string exit_json(const ExitInfo& e);

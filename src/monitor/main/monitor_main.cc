@@ -6,10 +6,7 @@
 int main(int argc, char** argv) {
   auto o = md::monitor::parse_args(argc - 1, argv + 1);
   if (!o) {
-    std::fprintf(stderr, "minidocker-monitor: %s\n", o.error().message.c_str());
-    std::fprintf(stderr,
-                 "usage: minidocker-monitor --root DIR --id ID --bundle DIR --log-path FILE --exit-file FILE\n"
-                 "       [--log-max-size BYTES] [--log-max-files N] [--pid-file FILE] [--foreground]\n");
+    std::fprintf(stderr, "minidocker-monitor: %s\n%s", o.error().message.c_str(), md::monitor::usage_text());
     return 2;
   }
   return md::monitor::run_monitor(*o);
