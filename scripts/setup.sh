@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
-  nlohmann-json3-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev libarchive-dev libsqlite3-dev
+  nlohmann-json3-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev libarchive-dev libsqlite3-dev libyaml-cpp-dev
   busybox-static procps python3 iproute2 util-linux
   runc crun podman containerd
   hyperfine strace
