@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "engine/image/layer_writer.h"
 #include "engine/image/sha256.h"
+#include "engine/image/tar_split.h"
 
 namespace md::image {
 
@@ -75,6 +76,7 @@ Status drain_raw(RawSource& s) {
 
 struct TarSource {
   struct archive* outer = nullptr;
+  TarSplitRecorder* split = nullptr;  // sees the uncompressed stream too
   bool hashing = true;
   Sha256 hash;
   bool eof = false;
@@ -97,6 +99,7 @@ la_ssize_t tar_read(struct archive* a, void* opaque, const void** out) {
     }
     if (size == 0) continue;
     if (s->hashing) s->hash.update(block, size);
+    if (s->split) s->split->feed(block, size);
     *out = block;
     return static_cast<la_ssize_t>(size);
   }
@@ -121,6 +124,8 @@ Result<LayerStats> extract(RawSource& raw, const std::string& dest_dir,
   UniqueFd root(::open(dest_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno("open layer destination " + dest_dir);
   const bool hashing = options.digests == LayerDigests::kCompute;
+  if (options.tar_split && !hashing)
+    return fail("extract layer: recording a tar-split needs LayerDigests::kCompute", EINVAL);
   raw.hashing = hashing;
   if (raw.fd >= 0) raw.buffer.resize(1 << 17);
 
@@ -151,6 +156,7 @@ Result<LayerStats> extract(RawSource& raw, const std::string& dest_dir,
   TarSource tar_source;
   tar_source.outer = outer.get();
   tar_source.hashing = hashing && compressed;
+  tar_source.split = options.tar_split;
   ArchivePtr tar(archive_read_new());
   if (!tar) return fail("archive_read_new: out of memory", ENOMEM);
   archive_read_support_format_tar(tar.get());
@@ -163,6 +169,8 @@ Result<LayerStats> extract(RawSource& raw, const std::string& dest_dir,
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
       return archive_fail(tar.get(), "read layer after entry " + std::to_string(stats.entries));
+    // The header blocks are consumed by now: the filter position is where the data starts.
+    if (options.tar_split) options.tar_split->entry(archive_filter_bytes(tar.get(), 0), e);
     TRY(writer.entry(tar.get(), e));
   }
   TRY(writer.finish());

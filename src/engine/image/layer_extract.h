@@ -36,6 +36,9 @@ namespace md::image {
 
 // What OCI whiteout entries (".wh.<name>", ".wh..wh..opq") become.
 enum class WhiteoutMode {
+  // ".wh." names are ordinary files (docker cp into a container: a plain tar, as Docker's
+  // Untar treats it). Overlay xattrs in the tar are still dropped.
+  kNone,
   // The layer will be an overlayfs lowerdir: ".wh.name" becomes a 0:0 character device
   // "name", ".wh..wh..opq" sets the overlay.opaque xattr ("y") on its directory.
   kOverlay,
@@ -62,11 +65,37 @@ enum class OverlayXattr {
 
 enum class LayerDigests { kCompute, kSkip };
 
+class TarSplitRecorder;  // tar_split.h
+
 struct ExtractOptions {
   WhiteoutMode whiteouts = WhiteoutMode::kOverlay;
   SymlinkParents symlink_parents = SymlinkParents::kRefuse;
   OverlayXattr overlay_xattr = OverlayXattr::kTrusted;
   LayerDigests digests = LayerDigests::kCompute;
+
+  // The options below serve `docker cp` into a container (tree_tar.h: copy_in).
+  //
+  // Entries land below this directory of dest_dir (a clean relative path, "" = dest_dir
+  // itself) while dest_dir stays the root every name and symlink is resolved in: the tar's
+  // "a/b" goes to <dest_dir>/<base_dir>/a/b, a hardlink target is relative to base_dir too,
+  // and with kResolveInLayer an absolute symlink met on the way means <dest_dir>/...
+  std::string base_dir;
+  // Docker's NoOverwriteDirNonDir: an existing directory is never replaced by a
+  // non-directory, nor a non-directory by a directory (EEXIST "cannot overwrite ...").
+  bool keep_existing_types = false;
+  // With kResolveInLayer, allow the resolution to cross mount points (a running
+  // container's root seen through /proc/<pid>/root has volumes mounted in it).
+  bool cross_mounts = false;
+  // When >= 0 (and running as root), everything created is owned by this uid/gid instead
+  // of the tar's: docker cp without --archive.
+  int64_t owner_uid = -1;
+  int64_t owner_gid = -1;
+
+  // When set, the layout of the uncompressed tar (headers, padding, which file's content
+  // comes where) is recorded so the exact tar can be rebuilt later from the unpacked files
+  // (tar_split.h; `save` needs it to reproduce the diff_id). Needs digests == kCompute.
+  // The caller calls finish() on the recorder after a successful extraction.
+  TarSplitRecorder* tar_split = nullptr;
 };
 
 struct LayerStats {

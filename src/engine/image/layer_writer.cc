@@ -28,10 +28,10 @@ constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 // ---------------------------------------------------------------------------------------
 // Filesystem helpers, all relative to directory fds.
 
-int openat2_in_root(int rootfd, const std::string& path, int flags) {
+int openat2_in_root(int rootfd, const std::string& path, int flags, bool cross_mounts) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (cross_mounts ? 0 : RESOLVE_NO_XDEV);
   for (;;) {
     long fd = ::syscall(SYS_openat2, rootfd, path.c_str(), &how, sizeof how);
     if (fd < 0 && errno == EAGAIN) continue;  // a rename raced the lookup: retry
@@ -163,7 +163,7 @@ Result<UniqueFd> LayerWriter::open_dir_no_symlinks(const std::string& dir, Creat
 // stop at the layer root (RESOLVE_IN_ROOT), so nothing can lead outside.
 Result<UniqueFd> LayerWriter::open_dir_in_root(const std::string& dir, Create create) {
   std::string target = dir.empty() ? "." : dir;
-  int fd = openat2_in_root(root_, target, O_PATH | O_DIRECTORY);
+  int fd = openat2_in_root(root_, target, O_PATH | O_DIRECTORY, options_.cross_mounts);
   if (fd >= 0) return UniqueFd(fd);
   if (errno != ENOENT || create == Create::kNo) {
     int err = errno;
@@ -180,7 +180,7 @@ Result<UniqueFd> LayerWriter::open_dir_in_root(const std::string& dir, Create cr
     std::string comp = dir.substr(pos, next - pos);
     std::string prefix = dir.substr(0, next);
     pos = next + 1;
-    fd = openat2_in_root(root_, prefix, O_PATH | O_DIRECTORY);
+    fd = openat2_in_root(root_, prefix, O_PATH | O_DIRECTORY, options_.cross_mounts);
     if (fd < 0 && errno == ENOENT) {
       if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0) {
         if (errno == EEXIST)
@@ -217,6 +217,11 @@ Result<bool> LayerWriter::make_room(int dirfd, const std::string& path, bool new
     if (errno == ENOENT) return false;
     return fail_errno("stat " + quote(path));
   }
+  if (options_.keep_existing_types && S_ISDIR(st.st_mode) != new_is_dir)
+    return fail(S_ISDIR(st.st_mode)
+                    ? "cannot overwrite directory " + quote(path) + " with non-directory"
+                    : "cannot overwrite non-directory " + quote(path) + " with directory",
+                EEXIST);
   if (S_ISDIR(st.st_mode)) {
     if (new_is_dir) return true;
     forget_cache();  // the cached parent may be inside what goes away
@@ -274,10 +279,14 @@ Status LayerWriter::entry(struct archive* a, struct archive_entry* e) {
     return fail("layer entry #" + std::to_string(stats_.entries) + " has no readable name", EINVAL);
   const std::string name = raw;
   const std::string context = "layer entry " + quote(name);
-  const std::string path = TRY_CTX(clean_layer_path(name), context);
+  const std::string in_tar = TRY_CTX(clean_layer_path(name), context);
+  if (in_tar.empty() && (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e)))
+    return fail(context + ": the layer root must be a directory", EINVAL);
+  const std::string path =
+      options_.base_dir.empty() ? in_tar : join_clean(options_.base_dir, in_tar);
   const std::string_view base = base_name(path);
 
-  if (base.starts_with(kWhiteoutPrefix)) {
+  if (options_.whiteouts != WhiteoutMode::kNone && base.starts_with(kWhiteoutPrefix)) {
     if (base == kOpaqueMarker) return with_ctx(opaque(std::string(parent_path(path))), context);
     if (base.starts_with(kWhiteoutMetaPrefix)) {  // AUFS bookkeeping (.wh..wh.plnk …)
       ++stats_.skipped_entries;
@@ -288,9 +297,9 @@ Status LayerWriter::entry(struct archive* a, struct archive_entry* e) {
   if (const char* link = archive_entry_hardlink(e)) return with_ctx(hardlink(path, link), context);
 
   Metadata m = metadata_of(e);
+  if (options_.owner_uid >= 0) m.uid = options_.owner_uid;
+  if (options_.owner_gid >= 0) m.gid = options_.owner_gid;
   mode_t type = archive_entry_filetype(e);
-  if (path.empty() && type != AE_IFDIR)
-    return fail(context + ": the layer root must be a directory", EINVAL);
   switch (type) {
     case AE_IFREG:
       return with_ctx(regular_file(a, e, path, m), context);
@@ -398,6 +407,7 @@ Status LayerWriter::hardlink(const std::string& path, const std::string& target_
   const std::string shown = "hardlink target " + quote(target_name);
   std::string target = TRY_CTX(clean_layer_path(target_name), shown);
   if (target.empty()) return fail(shown + " is the layer root", EPERM);
+  if (!options_.base_dir.empty()) target = join_clean(options_.base_dir, target);
   if (path.empty()) return fail("the layer root cannot be a hardlink", EINVAL);
   if (target == path) return {};  // a link to itself: nothing to do
   auto target_dir = open_dir(std::string(parent_path(target)), Create::kNo);
