@@ -61,6 +61,7 @@ std::string_view base_name(std::string_view clean_path) {
 
 std::string join_clean(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
+  if (name.empty()) return std::string(dir);
   std::string out(dir);
   out += '/';
   out += name;

@@ -24,7 +24,7 @@ bool symlink_target_stays_inside(std::string_view link_path, std::string_view ta
 std::string_view parent_path(std::string_view clean_path);
 // "a/b/c" → "c".
 std::string_view base_name(std::string_view clean_path);
-// Joins two clean paths ("" is the root).
+// Joins two clean paths ("" is the root, on either side).
 std::string join_clean(std::string_view dir, std::string_view name);
 
 // Double-quotes a name for an error message, escaping quotes, backslashes and control
