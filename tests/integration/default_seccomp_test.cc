@@ -25,9 +25,10 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kDockerCaps = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",     "CAP_AUDIT_WRITE"};
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 std::vector<std::string> Plus(std::vector<std::string> caps, const std::string& cap) {
   caps.push_back(cap);
@@ -127,7 +128,8 @@ TEST_F(DefaultSeccomp, NetworkingWorks) {
       "httpd -p 127.0.0.1:8080 -h /tmp/www && "
       "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/index.html && break; "
       "sleep 0.2; done && "
-      "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 8080 | grep -c hello-seccomp && "
+      "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 8080 | grep -c hello-seccomp "
+      "&& "
       "ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ping-ok",
       caps, Profile(caps));
   Result r = RunBundle(b);
@@ -171,7 +173,8 @@ TEST_F(DefaultSeccomp, SysAdminProfileAllowsThem) {
 
 TEST_F(DefaultSeccomp, ChrootFollowsSysChroot) {
   // Profile without CAP_SYS_CHROOT, container with it: the filter refuses.
-  Bundle denied = ShBundle("chroot / true", kDockerCaps, Profile(Minus(kDockerCaps, "CAP_SYS_CHROOT")));
+  Bundle denied =
+      ShBundle("chroot / true", kDockerCaps, Profile(Minus(kDockerCaps, "CAP_SYS_CHROOT")));
   Result r = RunBundle(denied);
   EXPECT_NE(r.exit_code, 0) << r;
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r;
@@ -184,8 +187,8 @@ TEST_F(DefaultSeccomp, PersonalityWithDockersValues) {
   // linux32/linux64 = personality(PER_LINUX32 / PER_LINUX), md-check queries with
   // 0xffffffff: the values Docker allows. (Other values are refused; the unit test
   // DefaultSeccompFilter.DefaultCapabilitiesInTheKernel checks ADDR_NO_RANDOMIZE.)
-  Bundle b = ShBundle("linux32 uname -m && linux64 uname -m && /md-check personality",
-                      kDockerCaps, Profile(kDockerCaps));
+  Bundle b = ShBundle("linux32 uname -m && linux64 uname -m && /md-check personality", kDockerCaps,
+                      Profile(kDockerCaps));
   Result r = RunBundle(b);
   ASSERT_TRUE(r.ok()) << r;
   std::vector<std::string> lines = SplitLines(r.out);

@@ -40,6 +40,7 @@ constexpr unsigned kEnosys = 38;
 // (i386 and x32 on x86_64, arm on aarch64), where those are the real syscalls.
 // =====================================================================================
 
+// clang-format off
 // Reading, writing and moving data through file descriptors one already holds.
 constexpr std::string_view kFileIo[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "preadv2", "pwritev",
@@ -203,9 +204,10 @@ constexpr std::string_view kRiscv[] = {"riscv_flush_icache"};
 // namespace would grant the capability (unshare, clone with CLONE_NEWUSER).
 
 // CAP_SYS_ADMIN: mounts (old and new API), namespaces, hostname, quotas, BPF and perf
-// (before CAP_BPF/CAP_PERFMON existed), the kernel log, fanotify, and the LSM attribute
-// calls (Docker 28 put these here: /proc/self/attr is guarded by the LSM, these are not
-// yet). With it, clone and clone3 are allowed with any flags.
+// (before CAP_BPF/CAP_PERFMON existed), the kernel log, fanotify, and the new LSM
+// attribute calls (Docker 28 put these here until they are known to be as safe as
+// /proc/self/attr, which the LSM policy itself may guard). With CAP_SYS_ADMIN, clone and
+// clone3 are allowed with any flags.
 constexpr std::string_view kSysAdmin[] = {
     "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
     "lookup_dcookie", "lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr", "mount",
@@ -383,6 +385,8 @@ constexpr ArchEntry kDefaultArchMap[] = {
     {"SCMP_ARCH_S390X", kSubS390x},           {"SCMP_ARCH_RISCV64", {}},
 };
 
+// clang-format on
+
 // =====================================================================================
 // Profiles in Docker's format, resolved for one container.
 // =====================================================================================
@@ -460,15 +464,24 @@ std::string_view scmp_arch_of(std::string_view arch) {
     std::string_view native, scmp;
   };
   static constexpr Pair kMap[] = {
-      {"x86", "SCMP_ARCH_X86"},           {"amd64", "SCMP_ARCH_X86_64"},
-      {"x32", "SCMP_ARCH_X32"},           {"arm", "SCMP_ARCH_ARM"},
-      {"arm64", "SCMP_ARCH_AARCH64"},     {"mips", "SCMP_ARCH_MIPS"},
-      {"mips64", "SCMP_ARCH_MIPS64"},     {"mips64n32", "SCMP_ARCH_MIPS64N32"},
-      {"mipsel", "SCMP_ARCH_MIPSEL"},     {"mipsel64", "SCMP_ARCH_MIPSEL64"},
-      {"mipsel64n32", "SCMP_ARCH_MIPSEL64N32"}, {"ppc", "SCMP_ARCH_PPC"},
-      {"ppc64", "SCMP_ARCH_PPC64"},       {"ppc64le", "SCMP_ARCH_PPC64LE"},
-      {"s390", "SCMP_ARCH_S390"},         {"s390x", "SCMP_ARCH_S390X"},
-      {"riscv64", "SCMP_ARCH_RISCV64"},   {"loongarch64", "SCMP_ARCH_LOONGARCH64"},
+      {"x86", "SCMP_ARCH_X86"},
+      {"amd64", "SCMP_ARCH_X86_64"},
+      {"x32", "SCMP_ARCH_X32"},
+      {"arm", "SCMP_ARCH_ARM"},
+      {"arm64", "SCMP_ARCH_AARCH64"},
+      {"mips", "SCMP_ARCH_MIPS"},
+      {"mips64", "SCMP_ARCH_MIPS64"},
+      {"mips64n32", "SCMP_ARCH_MIPS64N32"},
+      {"mipsel", "SCMP_ARCH_MIPSEL"},
+      {"mipsel64", "SCMP_ARCH_MIPSEL64"},
+      {"mipsel64n32", "SCMP_ARCH_MIPSEL64N32"},
+      {"ppc", "SCMP_ARCH_PPC"},
+      {"ppc64", "SCMP_ARCH_PPC64"},
+      {"ppc64le", "SCMP_ARCH_PPC64LE"},
+      {"s390", "SCMP_ARCH_S390"},
+      {"s390x", "SCMP_ARCH_S390X"},
+      {"riscv64", "SCMP_ARCH_RISCV64"},
+      {"loongarch64", "SCMP_ARCH_LOONGARCH64"},
   };
   for (const auto& p : kMap)
     if (p.native == arch) return p.scmp;
@@ -508,8 +521,8 @@ json resolve(const DockerProfile& p, const CapSet& caps, const SeccompHost& host
 
   json syscalls = json::array();
   struct Plain {
-    size_t index;                  // in `syscalls`
-    std::set<std::string> names;   // already listed there
+    size_t index;                 // in `syscalls`
+    std::set<std::string> names;  // already listed there
   };
   std::map<std::pair<std::string, std::optional<unsigned>>, Plain> plain;
   for (const auto& r : p.rules) {
@@ -563,21 +576,22 @@ const DockerProfile& default_docker_profile() {
 // ---- parsing Docker's JSON ---------------------------------------------------------------
 
 constexpr std::string_view kActions[] = {
-    "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+    "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY",
 };
 constexpr std::string_view kOps[] = {
-    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
     "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
 };
 // The runtime-spec's architecture names.
 constexpr std::string_view kScmpArches[] = {
-    "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",      "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
 };
 constexpr std::string_view kFlags[] = {
     "SECCOMP_FILTER_FLAG_TSYNC",
@@ -619,7 +633,8 @@ Result<uint64_t> get_uint(const json& j, const std::string& where,
   } else {
     return bad(where, "expected a non-negative integer, got " + describe(j));
   }
-  if (v > max) return bad(where, std::to_string(v) + " is out of range (0.." + std::to_string(max) + ")");
+  if (v > max)
+    return bad(where, std::to_string(v) + " is out of range (0.." + std::to_string(max) + ")");
   return v;
 }
 
@@ -642,9 +657,11 @@ const json* field(const json& obj, const char* key) {
 Result<KernelVersion> parse_kernel_version(const json& j, const std::string& where) {
   std::string s = TRY(get_string(j, where));
   if (s.empty()) return KernelVersion{};
-  const std::string expected = "invalid kernel version " + json_quoted(s) + ", expected \"<kernel>.<major>\"";
+  const std::string expected =
+      "invalid kernel version " + json_quoted(s) + ", expected \"<kernel>.<major>\"";
   size_t dot = s.find('.');
-  if (dot == std::string::npos || s.find('.', dot + 1) != std::string::npos) return bad(where, expected);
+  if (dot == std::string::npos || s.find('.', dot + 1) != std::string::npos)
+    return bad(where, expected);
   auto number = [&](std::string_view part, unsigned& out) {
     if (part.empty() || part.size() > 3) return false;
     unsigned v = 0;
@@ -698,11 +715,13 @@ Result<Rule> parse_rule(const json& j, const std::string& where) {
     r.names = {name};
   }
   for (size_t i = 0; i < r.names.size(); ++i)
-    if (r.names[i].empty()) return bad(where + ".names[" + std::to_string(i) + "]", "empty syscall name");
+    if (r.names[i].empty())
+      return bad(where + ".names[" + std::to_string(i) + "]", "empty syscall name");
   const json* action = field(j, "action");
   if (!action) return bad(where + ".action", "required field is missing");
   r.action = TRY(get_string(*action, where + ".action"));
-  if (!one_of(kActions, r.action)) return bad(where + ".action", "unknown action " + json_quoted(r.action));
+  if (!one_of(kActions, r.action))
+    return bad(where + ".action", "unknown action " + json_quoted(r.action));
   if (const json* v = field(j, "errnoRet"))
     r.errno_ret = static_cast<unsigned>(
         TRY(get_uint(*v, where + ".errnoRet", std::numeric_limits<unsigned>::max())));
@@ -721,7 +740,8 @@ Result<std::vector<std::string>> parse_arches(const json& j, const std::string& 
   std::vector<std::string> out = TRY(get_strings(j, where));
   for (size_t i = 0; i < out.size(); ++i)
     if (!one_of(kScmpArches, out[i]))
-      return bad(where + "[" + std::to_string(i) + "]", "unknown architecture " + json_quoted(out[i]));
+      return bad(where + "[" + std::to_string(i) + "]",
+                 "unknown architecture " + json_quoted(out[i]));
   return out;
 }
 
@@ -738,7 +758,8 @@ Result<std::optional<DockerProfile>> parse_docker_profile(const std::string& tex
     }
     return fail("seccomp profile: invalid JSON", EINVAL);
   }
-  if (!j.is_object()) return fail("seccomp profile: expected a JSON object, got " + describe(j), EINVAL);
+  if (!j.is_object())
+    return fail("seccomp profile: expected a JSON object, got " + describe(j), EINVAL);
 
   DockerProfile p;
   if (const json* v = field(j, "defaultAction")) {
@@ -755,7 +776,8 @@ Result<std::optional<DockerProfile>> parse_docker_profile(const std::string& tex
   if (const json* v = field(j, "defaultErrnoRet"))
     p.default_errno_ret = static_cast<unsigned>(
         TRY(get_uint(*v, "defaultErrnoRet", std::numeric_limits<unsigned>::max())));
-  if (const json* v = field(j, "architectures")) p.architectures = TRY(parse_arches(*v, "architectures"));
+  if (const json* v = field(j, "architectures"))
+    p.architectures = TRY(parse_arches(*v, "architectures"));
   if (const json* v = field(j, "archMap")) {
     if (!v->is_array()) return bad("archMap", "expected an array, got " + describe(*v));
     for (size_t i = 0; i < v->size(); ++i) {
@@ -765,9 +787,11 @@ Result<std::optional<DockerProfile>> parse_docker_profile(const std::string& tex
       const json* arch = field(e, "architecture");
       if (!arch) return bad(w + ".architecture", "required field is missing");
       std::string a = TRY(get_string(*arch, w + ".architecture"));
-      if (!one_of(kScmpArches, a)) return bad(w + ".architecture", "unknown architecture " + json_quoted(a));
+      if (!one_of(kScmpArches, a))
+        return bad(w + ".architecture", "unknown architecture " + json_quoted(a));
       std::vector<std::string> sub;
-      if (const json* s = field(e, "subArchitectures")) sub = TRY(parse_arches(*s, w + ".subArchitectures"));
+      if (const json* s = field(e, "subArchitectures"))
+        sub = TRY(parse_arches(*s, w + ".subArchitectures"));
       p.arch_map.emplace_back(std::move(a), std::move(sub));
     }
   }
@@ -857,10 +881,10 @@ Result<nlohmann::json> seccomp_profile_from_docker_json(const std::string& text,
 
 const std::vector<std::string>& docker_default_capabilities() {
   static const std::vector<std::string> caps = {
-      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",   "CAP_AUDIT_WRITE",
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE",
   };
   return caps;
 }

@@ -1,6 +1,7 @@
 #include "engine/core/default_seccomp.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,12 +17,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "oci/default_spec.h"
 #include "oci/spec.h"
@@ -98,13 +97,44 @@ TEST(DefaultSeccomp, DeniesByDefaultWithEperm) {
 TEST(DefaultSeccomp, AllowsWhatOrdinaryProgramsUse) {
   json p = default_seccomp_profile(docker_default_capabilities(), kAmd64);
   std::set<std::string> allowed = plain_allows(p);
-  for (const char* name :
-       {"read", "write", "openat", "close", "execve", "exit_group", "mmap", "brk", "futex",
-        "epoll_wait", "getpid", "wait4", "kill", "rt_sigaction", "socketpair", "connect",
-        "sendto", "recvfrom", "setuid", "capset", "prctl", "clock_gettime", "nanosleep",
-        "getdents64", "statx", "arch_prctl", "modify_ldt", "fork", "vfork", "ptrace",
-        "process_vm_readv", "chroot", "seccomp", "rseq", "close_range", "mknodat",
-        "fchmodat2", "uretprobe"})
+  for (const char* name : {"read",
+                           "write",
+                           "openat",
+                           "close",
+                           "execve",
+                           "exit_group",
+                           "mmap",
+                           "brk",
+                           "futex",
+                           "epoll_wait",
+                           "getpid",
+                           "wait4",
+                           "kill",
+                           "rt_sigaction",
+                           "socketpair",
+                           "connect",
+                           "sendto",
+                           "recvfrom",
+                           "setuid",
+                           "capset",
+                           "prctl",
+                           "clock_gettime",
+                           "nanosleep",
+                           "getdents64",
+                           "statx",
+                           "arch_prctl",
+                           "modify_ldt",
+                           "fork",
+                           "vfork",
+                           "ptrace",
+                           "process_vm_readv",
+                           "chroot",
+                           "seccomp",
+                           "rseq",
+                           "close_range",
+                           "mknodat",
+                           "fchmodat2",
+                           "uretprobe"})
     EXPECT_TRUE(allowed.count(name)) << name;
   // About Docker's ~360 (+ chroot with CAP_SYS_CHROOT), in one entry, no duplicates.
   EXPECT_GE(allowed.size(), 360u);
@@ -116,16 +146,56 @@ TEST(DefaultSeccomp, AllowsWhatOrdinaryProgramsUse) {
 TEST(DefaultSeccomp, DeniesGlobalKernelStateWithoutCapabilities) {
   json p = default_seccomp_profile(docker_default_capabilities(), kAmd64);
   std::set<std::string> named = all_names(p);
-  for (const char* name :
-       {"keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "io_uring_setup",
-        "io_uring_enter", "io_uring_register", "userfaultfd", "pivot_root", "mount", "umount2",
-        "unshare", "setns", "fsopen", "open_tree", "move_mount", "bpf", "perf_event_open",
-        "reboot", "init_module", "finit_module", "delete_module", "open_by_handle_at",
-        "clock_settime", "settimeofday", "swapon", "swapoff", "acct", "syslog", "kcmp",
-        "pidfd_getfd", "process_madvise", "iopl", "ioperm", "vhangup", "mbind",
-        "set_mempolicy", "move_pages", "migrate_pages", "sethostname", "setdomainname",
-        "quotactl", "lookup_dcookie", "fanotify_init", "nfsservctl", "uselib", "vm86",
-        "lsm_set_self_attr", "create_module"})
+  for (const char* name : {"keyctl",
+                           "add_key",
+                           "request_key",
+                           "kexec_load",
+                           "kexec_file_load",
+                           "io_uring_setup",
+                           "io_uring_enter",
+                           "io_uring_register",
+                           "userfaultfd",
+                           "pivot_root",
+                           "mount",
+                           "umount2",
+                           "unshare",
+                           "setns",
+                           "fsopen",
+                           "open_tree",
+                           "move_mount",
+                           "bpf",
+                           "perf_event_open",
+                           "reboot",
+                           "init_module",
+                           "finit_module",
+                           "delete_module",
+                           "open_by_handle_at",
+                           "clock_settime",
+                           "settimeofday",
+                           "swapon",
+                           "swapoff",
+                           "acct",
+                           "syslog",
+                           "kcmp",
+                           "pidfd_getfd",
+                           "process_madvise",
+                           "iopl",
+                           "ioperm",
+                           "vhangup",
+                           "mbind",
+                           "set_mempolicy",
+                           "move_pages",
+                           "migrate_pages",
+                           "sethostname",
+                           "setdomainname",
+                           "quotactl",
+                           "lookup_dcookie",
+                           "fanotify_init",
+                           "nfsservctl",
+                           "uselib",
+                           "vm86",
+                           "lsm_set_self_attr",
+                           "create_module"})
     EXPECT_FALSE(named.count(name)) << name;
 }
 
@@ -147,7 +217,8 @@ TEST(DefaultSeccomp, SocketExceptVsock) {
   json p = default_seccomp_profile({}, kAmd64);
   auto e = entries_for(p, "socket");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0]["args"], json::parse(R"([{"index":0,"value":40,"valueTwo":0,"op":"SCMP_CMP_NE"}])"));
+  EXPECT_EQ(e[0]["args"],
+            json::parse(R"([{"index":0,"value":40,"valueTwo":0,"op":"SCMP_CMP_NE"}])"));
 }
 
 TEST(DefaultSeccomp, CloneWithoutNamespaceFlagsAndClone3Enosys) {
@@ -173,10 +244,10 @@ TEST(DefaultSeccomp, CloneWithoutNamespaceFlagsAndClone3Enosys) {
 TEST(DefaultSeccomp, SysAdminAllowsNamespacesMountsAndAnyClone) {
   json p = default_seccomp_profile(with(docker_default_capabilities(), "CAP_SYS_ADMIN"), kAmd64);
   std::set<std::string> allowed = plain_allows(p);
-  for (const char* name : {"mount", "umount2", "unshare", "setns", "clone", "clone3", "fsopen",
-                           "fsmount", "move_mount", "open_tree", "mount_setattr", "sethostname",
-                           "setdomainname", "quotactl", "bpf", "perf_event_open", "syslog",
-                           "fanotify_init", "lsm_get_self_attr"})
+  for (const char* name :
+       {"mount", "umount2", "unshare", "setns", "clone", "clone3", "fsopen", "fsmount",
+        "move_mount", "open_tree", "mount_setattr", "sethostname", "setdomainname", "quotactl",
+        "bpf", "perf_event_open", "syslog", "fanotify_init", "lsm_get_self_attr"})
     EXPECT_TRUE(allowed.count(name)) << name;
   // No conditional clone rule and no ENOSYS for clone3 any more.
   EXPECT_EQ(entries_for(p, "clone").size(), 1u);
@@ -264,11 +335,10 @@ TEST(DefaultSeccomp, ThisHostIsKnown) {
 }
 
 TEST(DefaultSeccomp, CompilesForEveryCapabilitySet) {
-  std::vector<std::string> all = {"CAP_SYS_ADMIN",  "CAP_SYS_PTRACE", "CAP_SYS_MODULE",
-                                  "CAP_SYS_BOOT",   "CAP_SYS_TIME",   "CAP_SYS_NICE",
-                                  "CAP_SYS_PACCT",  "CAP_SYS_RAWIO",  "CAP_SYSLOG",
-                                  "CAP_SYS_TTY_CONFIG", "CAP_BPF",    "CAP_PERFMON",
-                                  "CAP_DAC_READ_SEARCH"};
+  std::vector<std::string> all = {
+      "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_MODULE",     "CAP_SYS_BOOT", "CAP_SYS_TIME",
+      "CAP_SYS_NICE",  "CAP_SYS_PACCT",  "CAP_SYS_RAWIO",      "CAP_SYSLOG",   "CAP_SYS_TTY_CONFIG",
+      "CAP_BPF",       "CAP_PERFMON",    "CAP_DAC_READ_SEARCH"};
   for (const auto& caps : {std::vector<std::string>{}, docker_default_capabilities(), all}) {
     auto c = compile(default_seccomp_profile(caps));
     ASSERT_TRUE(c) << c.error().message;
@@ -286,7 +356,8 @@ TEST(DefaultSeccompExport, WriteProfileForIntegrationTests) {
   const char* out = std::getenv("MD_EXPORT_DEFAULT_SECCOMP");
   if (!out) GTEST_SKIP() << "only writes a profile when MD_EXPORT_DEFAULT_SECCOMP is set";
   std::vector<std::string> caps;
-  std::string list = std::getenv("MD_EXPORT_SECCOMP_CAPS") ? std::getenv("MD_EXPORT_SECCOMP_CAPS") : "";
+  std::string list =
+      std::getenv("MD_EXPORT_SECCOMP_CAPS") ? std::getenv("MD_EXPORT_SECCOMP_CAPS") : "";
   for (size_t start = 0; start < list.size();) {
     size_t comma = list.find(',', start);
     if (comma == std::string::npos) comma = list.size();
@@ -329,8 +400,8 @@ TEST(DefaultSeccompFilter, DefaultCapabilitiesInTheKernel) {
   int rc = run_filtered(*c, [] {
     if (int e = expect_errno(::syscall(SYS_getpid), 0, 1)) return e;
     if (int e = expect_errno(::syscall(SYS_personality, 0xffffffffUL), 0, 2)) return e;
-    if (int e = expect_errno(::syscall(SYS_personality, 0x0040000UL /*ADDR_NO_RANDOMIZE*/),
-                             EPERM, 3))
+    if (int e =
+            expect_errno(::syscall(SYS_personality, 0x0040000UL /*ADDR_NO_RANDOMIZE*/), EPERM, 3))
       return e;
     if (int e = expect_errno(::syscall(SYS_unshare, CLONE_NEWNS), EPERM, 4)) return e;
     if (int e = expect_errno(::syscall(SYS_mount, "none", "/", "tmpfs", 0UL, nullptr), EPERM, 5))
@@ -434,7 +505,8 @@ TEST(DockerSeccompProfile, FiltersByCapsArchesAndKernel) {
   EXPECT_EQ(names_of(p), (std::vector<std::string>{"read", "write", "unless_admin", "x86_only",
                                                    "not_arm", "new_kernel", "single", "masked"}));
   // Entries keep their shape; Docker-only fields are gone.
-  EXPECT_EQ(p["syscalls"][0], json::parse(R"({"names":["read","write"],"action":"SCMP_ACT_ALLOW"})"));
+  EXPECT_EQ(p["syscalls"][0],
+            json::parse(R"({"names":["read","write"],"action":"SCMP_ACT_ALLOW"})"));
   EXPECT_EQ(p["syscalls"][1]["errnoRet"], 38);
   EXPECT_EQ(p["syscalls"][5], json::parse(R"({"names":["single"],"action":"SCMP_ACT_LOG"})"));
   EXPECT_EQ(p["syscalls"][6]["args"],
@@ -454,8 +526,8 @@ TEST(DockerSeccompProfile, FiltersByCapsArchesAndKernel) {
   // Another architecture and an old kernel.
   json arm = convert(kConditional, {}, SeccompHost{"arm64", 4, 19});
   EXPECT_EQ(arm["architectures"], json({"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"}));
-  EXPECT_EQ(names_of(arm), (std::vector<std::string>{"read", "write", "unless_admin",
-                                                     "old_kernel", "single", "masked"}));
+  EXPECT_EQ(names_of(arm), (std::vector<std::string>{"read", "write", "unless_admin", "old_kernel",
+                                                     "single", "masked"}));
   json riscv = convert(kConditional, {}, SeccompHost{"riscv64", 5, 10});
   EXPECT_EQ(riscv["architectures"], json({"SCMP_ARCH_RISCV64"}));
   // A host absent from archMap gets no architectures (the runtime uses the native one).
@@ -513,7 +585,8 @@ TEST(DockerSeccompProfile, ConvertedProfileCompilesAndFilters) {
 }
 
 TEST(DockerSeccompProfile, ErrorsNameTheField) {
-  EXPECT_NE(error_of("{").find("seccomp profile: invalid JSON"), std::string::npos) << error_of("{");
+  EXPECT_NE(error_of("{").find("seccomp profile: invalid JSON"), std::string::npos)
+      << error_of("{");
   EXPECT_EQ(error_of("[]"), "seccomp profile: expected a JSON object, got []");
   EXPECT_EQ(error_of(R"({"defaultAction": "SCMP_ACT_NOPE"})"),
             "seccomp profile: defaultAction: unknown action \"SCMP_ACT_NOPE\"");
@@ -542,23 +615,28 @@ TEST(DockerSeccompProfile, ErrorsNameTheField) {
   EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW",
                       "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]})"),
             "seccomp profile: syscalls[1].args[0].op: unknown operator \"SCMP_CMP_ABOUT\"");
-  EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW",
+  EXPECT_EQ(
+      entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW",
                       "args": [{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}]})"),
-            "seccomp profile: syscalls[1].args[0].value: expected a non-negative integer, got \"1\"");
-  EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4"}})"),
-            "seccomp profile: syscalls[1].includes.minKernel: invalid kernel version \"4\", "
-            "expected \"<kernel>.<major>\"");
-  EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "0.0"}})"),
-            "seccomp profile: syscalls[1].excludes.minKernel: kernel version cannot be 0.0");
-  EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": "CAP_X"}})"),
-            "seccomp profile: syscalls[1].includes.caps: expected an array of strings, got \"CAP_X\"");
+      "seccomp profile: syscalls[1].args[0].value: expected a non-negative integer, got \"1\"");
+  EXPECT_EQ(
+      entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4"}})"),
+      "seccomp profile: syscalls[1].includes.minKernel: invalid kernel version \"4\", "
+      "expected \"<kernel>.<major>\"");
+  EXPECT_EQ(
+      entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "0.0"}})"),
+      "seccomp profile: syscalls[1].excludes.minKernel: kernel version cannot be 0.0");
+  EXPECT_EQ(
+      entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": "CAP_X"}})"),
+      "seccomp profile: syscalls[1].includes.caps: expected an array of strings, got \"CAP_X\"");
   EXPECT_EQ(entry(R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "excludes": []})"),
             "seccomp profile: syscalls[1].excludes: expected an object, got []");
   EXPECT_EQ(error_of(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_Z80"]})"),
             "seccomp profile: architectures[0]: unknown architecture \"SCMP_ARCH_Z80\"");
-  EXPECT_EQ(error_of(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
+  EXPECT_EQ(
+      error_of(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
                          "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]})"),
-            "seccomp profile: archMap: both \"architectures\" and \"archMap\" are given, use either one");
+      "seccomp profile: archMap: both \"architectures\" and \"archMap\" are given, use either one");
   EXPECT_EQ(error_of(R"({"defaultAction": "SCMP_ACT_ERRNO",
                          "archMap": [{"architecture": "SCMP_ARCH_X86_64",
                                       "subArchitectures": ["x86"]}]})"),
