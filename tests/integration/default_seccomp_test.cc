@@ -141,6 +141,24 @@ TEST_F(DefaultSeccomp, NetworkingWorks) {
   EXPECT_EQ(lines[2], "ping-ok");        // raw ICMP socket (CAP_NET_RAW)
 }
 
+TEST_F(DefaultSeccomp, ExecJoinsUnderTheProfile) {
+  // `exec` (docker exec) gets the container's filter too; joining the namespaces must
+  // happen before it is loaded.
+  for (bool nnp : {false, true}) {
+    std::string id = NewId();
+    Bundle b = ShBundle("sleep 60", kDockerCaps, Profile(kDockerCaps), nnp);
+    Create(b, id);
+    ASSERT_TRUE(Rt({"start", id}).ok());
+    Result r = Rt({"exec", id, "/bin/sh", "-c",
+                   "grep '^Seccomp:' /proc/self/status && ps -o comm | grep -c sleep"});
+    EXPECT_TRUE(r.ok()) << "noNewPrivileges=" << nnp << "\n" << r;
+    EXPECT_EQ(SplitLines(r.out), (std::vector<std::string>{"Seccomp:\t2", "1"})) << r;
+    Rt({"kill", id, "KILL"});
+    WaitStatus(id, "stopped");
+    Rt({"delete", "--force", id});
+  }
+}
+
 // The container holds CAP_SYS_ADMIN, but the profile was made without it: the filter
 // alone refuses the calls (EPERM, as Docker's). With the capability in the profile too,
 // the same commands work.
