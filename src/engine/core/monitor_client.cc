@@ -96,8 +96,19 @@ Status spawn_monitor(Engine& e, const store::Container& c, const MonitorStart& o
   }
   json log_opts = hc.value("LogConfig", json::object()).value("Config", json::object());
   if (log_opts.contains("max-size")) {
+    // Docker's json-file max-size: "10m", "512k", "1g" (binary multipliers) or bytes.
+    std::string v = log_opts["max-size"].get<std::string>();
+    char* end = nullptr;
+    double n = std::strtod(v.c_str(), &end);
+    int64_t mult = 1;
+    switch (end && *end ? std::tolower(static_cast<unsigned char>(*end)) : 0) {
+      case 'k': mult = 1024; break;
+      case 'm': mult = 1024 * 1024; break;
+      case 'g': mult = 1024 * 1024 * 1024; break;
+      default: break;
+    }
     args.push_back("--log-max-size");
-    args.push_back(log_opts["max-size"].get<std::string>());
+    args.push_back(std::to_string(int64_t(n * double(mult))));
   }
   if (log_opts.contains("max-file")) {
     args.push_back("--log-max-files");
