@@ -50,10 +50,11 @@ Status tree_size_at(int dirfd, const std::string& shown, std::set<std::pair<dev_
     if (n == "." || n == "..") continue;
     struct stat st;
     if (::fstatat(dirfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISREG(st.st_mode)) {
+    if (!S_ISDIR(st.st_mode)) {
+      // Every other inode once, symlinks included (their size is the target's length).
       if (st.st_nlink > 1 && !seen.emplace(st.st_dev, st.st_ino).second) continue;
       total += st.st_size;
-    } else if (S_ISDIR(st.st_mode)) {
+    } else {
       UniqueFd sub(::openat(dirfd, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub) continue;
       status = tree_size_at(sub.get(), shown + "/" + ent->d_name, seen, total);
@@ -127,11 +128,13 @@ Result<UnpackedLayer> LayerStore::unpack(int fd, const std::string& expected_dif
                     ", the layer's content is " + stats.diff_id +
                     " (a damaged or tampered archive)",
                 EINVAL);
-  TRY(recorder->finish(stats.bytes));
+  // Docker's layer size counts symlinks too (du -b of the layer, inodes once): walk it.
+  const int64_t size = TRY(tree_size(layer_tmp));
+  TRY(recorder->finish(static_cast<uint64_t>(size)));
 
   UnpackedLayer out;
   out.diff_id = stats.diff_id;
-  out.size = static_cast<int64_t>(stats.bytes);
+  out.size = size;
   out.reproducible = recorder->reproducible();
   out.stats = stats;
   if (has(out.diff_id)) {  // unpacked meanwhile (or before, for import)

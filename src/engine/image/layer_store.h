@@ -57,7 +57,7 @@ class LayerLock {
 
 struct UnpackedLayer {
   std::string diff_id;     // "sha256:<hex>"
-  int64_t size = 0;        // file data bytes (Docker's layer Size)
+  int64_t size = 0;        // Docker's layer Size (tree_size)
   bool created = false;    // false: it was already there
   bool reproducible = false;  // a tar-split was kept: save writes the original bytes
   LayerStats stats;        // of this unpacking (empty when it was already there)
@@ -111,8 +111,8 @@ class LayerStore {
   std::string root_;
 };
 
-// Sum of the sizes of the regular files below `dir`, hardlinks counted once (du -b style,
-// what Docker reports as a layer's size).
+// Sum of the sizes of everything but directories below `dir` (file data, symlink target
+// lengths), each inode once: what Docker reports as a layer's size.
 Result<int64_t> tree_size(const std::string& dir);
 
 }  // namespace md::image

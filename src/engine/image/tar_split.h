@@ -57,7 +57,7 @@ class TarSplitRecorder {
   void entry(int64_t data_start, struct archive_entry* e);
 
   // After a successful extraction: writes the end record and closes the file.
-  // `content_bytes` is kept as the layer's size (LayerStats::bytes). Errors: writing failed
+  // `content_bytes` is kept as the layer's size (layer_store.h: tree_size). Errors: writing failed
   // (ENOSPC…), or the stream did not have the expected shape.
   Status finish(uint64_t content_bytes);
 
@@ -90,7 +90,7 @@ class TarSplitRecorder {
 
 struct TarSplitSummary {
   uint64_t tar_size = 0;       // bytes of the rebuilt tar
-  uint64_t content_bytes = 0;  // the layer's size (file data, hardlinks counted once)
+  uint64_t content_bytes = 0;  // the layer's size, as given to finish()
   uint64_t files = 0;          // contents taken from the layer directory
 };
 

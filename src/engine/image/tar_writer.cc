@@ -291,7 +291,7 @@ Status TarWriter::add_node(int parentfd, const std::string& base, const std::str
       TRY(write_header(wo.get(), prefix + kOpaqueMarker));
       TRY(finish_entry(prefix + kOpaqueMarker));
     }
-    return add_children(fd.get(), prefix == "./" ? "" : prefix, options);
+    return add_children(fd.get(), prefix, options);
   }
 
   if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {

@@ -134,7 +134,10 @@ Result<Source> resolve_source(int rootfd, const std::string& path) {
       return fail_errno("resolve " + p.shown);
     }
     s.base.assign(1, '.');
-    if (p.contents)
+    // Docker's names: "/" → "/", "/x", …; "/dir/." → "./", "./x", …
+    if (p.clean.empty())
+      s.name.assign(1, '/');
+    else if (p.contents)
       s.name.assign(1, '.');
     else
       s.name.assign(base_name(p.clean));

@@ -50,8 +50,9 @@ Result<PathStat> stat_path(int rootfd, const std::string& path);
 
 // `docker cp CONTAINER:PATH -`: writes to `out_fd` a tar of PATH inside `rootfd`, with
 // Docker's naming: "/etc" gives "etc/", "etc/passwd", …; "/etc/." gives the directory's
-// contents ("./", "passwd", …); "/link/" archives the directory the link leads to under
-// the name "link". A symlink given without a trailing "/" is archived as the link.
+// contents ("./", "./passwd", …); "/" gives "/", "/bin/", … (absolute names, as Docker
+// writes them); "/link/" archives the directory the link leads to under the name "link".
+// A symlink given without a trailing "/" is archived as the link.
 // Returns the stat of the source (for the header the API sends before the body).
 Result<PathStat> copy_out(int rootfd, const std::string& path, int out_fd);
 

@@ -200,7 +200,10 @@ TEST_F(ArchiveCopy, OutNamesFollowDockersRules) {
   EXPECT_TRUE(S_ISDIR(st.mode));
   EXPECT_EQ(go_file_mode(st.mode), (1u << 31) | 0755u);
 
-  EXPECT_THAT(names(copy_out_names("/etc/.")), ElementsAre("./", "passwd", "sub/", "sub/f"));
+  EXPECT_THAT(names(copy_out_names("/etc/.")), ElementsAre("./", "./passwd", "./sub/", "./sub/f"));
+  std::vector<std::string> whole = names(copy_out_names("/"));
+  EXPECT_EQ(whole[0], "/");
+  EXPECT_THAT(whole, ::testing::Contains("/etc/passwd"));
   EXPECT_THAT(names(copy_out_names("etc/passwd")), ElementsAre("passwd"));
   EXPECT_EQ(members(copy_out_names("/etc/passwd"))[0].second.data, "container passwd\n");
 
