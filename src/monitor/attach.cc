@@ -111,7 +111,9 @@ void Attach::add_client(int fd, bool stdin_once) {
 }
 
 void Attach::set_stdin(int fd, bool tty) {
+  int master = master_;
   container_gone();
+  master_ = master;
   stdin_ = UniqueFd(fd);
   stdin_tty_ = tty;
   stdin_last_ = '\n';
@@ -154,7 +156,7 @@ bool Attach::queue(Client& c, const char* a, size_t alen, const char* b, size_t 
   return true;
 }
 
-void Attach::broadcast(int stream, const char* data, size_t len) {
+[[gnu::hot]] void Attach::broadcast(int stream, const char* data, size_t len) {
   if (clients_.empty() || len == 0) return;
   unsigned char hdr[8] = {static_cast<unsigned char>(stream), 0, 0, 0,
                           static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),

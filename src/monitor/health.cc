@@ -232,6 +232,9 @@ HealthChecker::Outcome HealthChecker::start_probe() {
   if (pid < 0) return failed("fork");
   if (pid == 0) {
     ::setpgid(0, 0);
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, nullptr);  // the monitor's handler writes to its own pipe
     int null = ::open("/dev/null", O_RDWR);
     // Move the pipes above 3 first, then onto 1, 2 and 3; close everything else.
     int o = ::fcntl(out_w.get(), F_DUPFD, 10), r = ::fcntl(res_w.get(), F_DUPFD, 10);

@@ -17,7 +17,7 @@ namespace {
 constexpr size_t kEntryCap = 6 * kMaxLine + 128;
 char g_entry[kEntryCap];
 
-Status write_all(int fd, const char* p, size_t n) {
+[[gnu::hot]] Status write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
@@ -34,7 +34,7 @@ Status write_all(int fd, const char* p, size_t n) {
 
 // By hand (Howard Hinnant's civil_from_days) rather than gmtime_r + snprintf: this runs
 // for every log line and should not pull in locale or time-zone code (RSS, docs/monitor.md).
-size_t format_rfc3339_nano(char* out, int64_t sec, long nsec) {
+[[gnu::hot]] size_t format_rfc3339_nano(char* out, int64_t sec, long nsec) {
   int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
   int64_t rem = sec - days * 86400;
   int64_t z = days + 719468;
@@ -79,7 +79,7 @@ std::string now_rfc3339_nano() {
   return std::string(buf, n);
 }
 
-size_t json_escape(const char* data, size_t len, char* out) {
+[[gnu::hot]] size_t json_escape(const char* data, size_t len, char* out) {
   static const char hex[] = "0123456789abcdef";
   char* o = out;
   for (size_t i = 0; i < len; i++) {
@@ -138,7 +138,7 @@ Status JsonLogWriter::rotate() {
   return {};
 }
 
-Status JsonLogWriter::write_entry(Stream s, const char* data, size_t len) {
+[[gnu::hot]] Status JsonLogWriter::write_entry(Stream s, const char* data, size_t len) {
   static const char kHead[] = "{\"log\":\"";
   char* o = g_entry;
   std::memcpy(o, kHead, sizeof kHead - 1);
@@ -163,7 +163,7 @@ Status JsonLogWriter::write_entry(Stream s, const char* data, size_t len) {
 
 // Writes every complete line of the stream's buffer, and the whole buffer as one chunk
 // when it is full without a newline; keeps the rest.
-Status JsonLogWriter::drain(Stream s) {
+[[gnu::hot]] Status JsonLogWriter::drain(Stream s) {
   Pending& p = pending_[static_cast<int>(s)];
   size_t start = 0;
   while (start < p.len) {
@@ -184,7 +184,7 @@ Status JsonLogWriter::drain(Stream s) {
   return {};
 }
 
-Status JsonLogWriter::feed(Stream s, const char* data, size_t len) {
+[[gnu::hot]] Status JsonLogWriter::feed(Stream s, const char* data, size_t len) {
   Pending& p = pending_[static_cast<int>(s)];
   while (len > 0) {
     size_t n = std::min(len, kMaxLine - p.len);

@@ -51,25 +51,35 @@ enum : uint64_t {
   kTagHealthTimer,
   kTagProbeOut,
   kTagProbeExit,
+  kTagChild,
 };
 
 constexpr int kAttachFlushMs = 10'000;      // the end: how long clients get to take their output
 constexpr int kExitCommandMs = 60'000;      // how long we wait for --exit-command
 constexpr int kConsoleTimeoutMs = 10'000;   // the pty master is queued once create returned
+constexpr int kIdleShedMs = 1'000;          // quiet this long after activity: shed_memory()
 
 // The container's output is read through this (static: no allocation, pages touched
 // only as far as reads reach).
 char g_io[16384];
 
-volatile sig_atomic_t g_child_exited = 0;
+// SIGCHLD → one byte on this pipe (watched by the loop): no wakeup can be lost between a
+// check and epoll_wait, and no signal needs blocking (a blocked mask would be inherited by
+// the container).
+int g_child_pipe_w = -1;
 void ignore_signal(int) {}
-void note_child(int) { g_child_exited = 1; }
+void note_child(int) {
+  int saved = errno;
+  if (g_child_pipe_w >= 0) (void)!::write(g_child_pipe_w, "c", 1);
+  errno = saved;
+}
 
 // SIGTERM, SIGINT, SIGHUP do not end the monitor: it is the container's supervisor and
 // the container must not lose it. Handlers, not SIG_IGN: whatever we start (the container,
 // probes, the exit command) gets the default dispositions back at exec. SIGPIPE likewise:
-// writes to a gone client or stdin return EPIPE. SIGCHLD (only in the loop) wakes
-// epoll_wait to reap processes re-parented to us.
+// writes to a gone client or stdin return EPIPE. SIGCHLD (only in the loop) wakes the
+// loop to reap processes re-parented to us: a zombie left in the container's pid
+// namespace would keep its init from ever finishing its exit.
 void install_handlers(bool in_loop) {
   struct sigaction sa = {};
   sa.sa_handler = ignore_signal;
@@ -150,10 +160,12 @@ class Monitor {
   void report_ready(char c);
   Status setup();
   Status launch();
-  void loop();
+  // The per-line path is [[gnu::hot]]: GCC puts it in .text.hot, which the linker groups,
+  // so logging a line faults in few 64 KiB windows of the binary (docs/monitor.md, Memory).
+  [[gnu::hot]] void loop();
   void watch(int fd, uint64_t tag, uint32_t events = EPOLLIN);
   void unwatch(UniqueFd& fd);
-  void pump(uint64_t tag);
+  [[gnu::hot]] void pump(uint64_t tag);
   void drain_outputs();
   void on_pidfd();
   void on_container_exit(int wait_status, int64_t finished);
@@ -188,6 +200,7 @@ class Monitor {
   bool running_ = false;
   bool deleted_ = true;  // no runtime container to delete
   // Between an exit and the restart.
+  UniqueFd child_pipe_r_, child_pipe_w_;
   UniqueFd backoff_timer_, inotify_;
   int inotify_wd_ = -1;
   bool in_backoff_ = false;
@@ -244,6 +257,12 @@ Status Monitor::setup() {
   auto log = JsonLogWriter::open(o_.log_path, o_.log_max_size, o_.log_max_files);
   if (!log) return std::unexpected(log.error());
   log_.emplace(std::move(*log));
+  int cp[2];
+  if (::pipe2(cp, O_CLOEXEC | O_NONBLOCK) != 0) return fail_errno("create the SIGCHLD pipe");
+  child_pipe_r_ = UniqueFd(cp[0]);
+  child_pipe_w_ = UniqueFd(cp[1]);
+  g_child_pipe_w = cp[1];
+  watch(child_pipe_r_.get(), kTagChild);
   attach_ = std::make_unique<Attach>(ep_.get());
   // The run client is attached before anything can be written: it misses nothing.
   if (o_.attach_fd >= 0) attach_->add_client(o_.attach_fd, /*stdin_once=*/true);
@@ -337,9 +356,6 @@ Status Monitor::launch() {
   running_ = true;
   if (health_) health_->on_started(started);
   install_handlers(/*in_loop=*/true);
-  // What launching allocated (config JSON, plan, seccomp) is garbage now; the runtime
-  // library's code is not needed until the next launch.
-  shed_memory();
   return {};
 }
 
@@ -512,6 +528,7 @@ void Monitor::restart_now() {
   st_.state = "running";
   write_status();
   events_.emit("start");
+  shed_memory();  // the runtime library's code and heap are not needed until the next launch
 }
 
 // Done for good: nothing of the container left, then the exit file and the final status,
@@ -542,21 +559,25 @@ void Monitor::on_health(HealthChecker::Outcome out) {
   shed_memory();
 }
 
+// Activity faults code and data back in (the kernel maps up to 64 KiB around each fault);
+// once the container has been quiet for kIdleShedMs they are given back again, so an idle
+// monitor stays at its floor whatever it did before.
 void Monitor::loop() {
+  bool active = false;
   while (!done_) {
     struct epoll_event evs[16];
-    int n = ::epoll_wait(ep_.get(), evs, 16, -1);
+    int n = ::epoll_wait(ep_.get(), evs, 16, active ? kIdleShedMs : -1);
     if (n < 0) {
-      if (errno != EINTR) {
-        warn(std::string("epoll_wait: ") + std::strerror(errno));
-        return;
-      }
-      if (g_child_exited) {
-        g_child_exited = 0;
-        reap_strays();
-      }
+      if (errno == EINTR) continue;
+      warn(std::string("epoll_wait: ") + std::strerror(errno));
+      return;
+    }
+    if (n == 0) {
+      shed_memory();
+      active = false;
       continue;
     }
+    active = true;
     for (int i = 0; i < n && !done_; i++) {
       uint64_t tag = evs[i].data.u64;
       switch (tag & 0xff) {
@@ -569,6 +590,13 @@ void Monitor::loop() {
         case kTagHealthTimer: on_health(health_->on_timer()); break;
         case kTagProbeOut: health_->on_output(); break;
         case kTagProbeExit: on_health(health_->on_probe_exit()); break;
+        case kTagChild: {
+          char buf[64];
+          while (::read(child_pipe_r_.get(), buf, sizeof buf) > 0) {
+          }
+          reap_strays();
+          break;
+        }
         default:
           if (Attach::owns(tag)) attach_->on_event(tag, evs[i].events);
       }
@@ -591,7 +619,12 @@ int Monitor::run(int ready_fd) {
   st_.state = "running";
   write_status();
   report_ready(0);
+  // What launching allocated (config JSON, plan, seccomp) is garbage now, and the runtime
+  // library's code is not needed until a restart: last thing before the loop.
+  shed_memory();
   loop();
+  install_handlers(/*in_loop=*/false);
+  g_child_pipe_w = -1;
   health_.reset();
   attach_.reset();
   if (!o_.exit_command.empty()) run_exit_command(o_.exit_command, o_.exit_command_args, kExitCommandMs);
