@@ -22,6 +22,7 @@
 #include "engine/image/tar_builder_for_test.h"
 #include "engine/store/container_store.h"
 #include "engine/store/schema.h"
+#include "engine/store/testing.h"
 
 namespace md::image {
 namespace {
@@ -330,6 +331,41 @@ TEST_F(ImageServiceTest, LoadReportsATagTakenFromAnotherImage) {
   EXPECT_EQ((*second)[0].moved_tags[0].first, "demo:latest");
   EXPECT_EQ((*second)[0].moved_tags[0].second, (*first)[0].id);
   EXPECT_TRUE(a_.service->get((*first)[0].id)->tags.empty());  // now dangling
+}
+
+// Several processes loading the same archive at once (each with its own connection, as
+// separate `minidocker load` commands would): all succeed, one copy of each layer, no
+// staging left; an rmi racing them never leaves an image without its layers.
+TEST_F(ImageServiceTest, ConcurrentLoadsShareLayersSafely) {
+  std::string l1 = base_layer().build(), l2 = top_layer().build();
+  std::string archive = testing::write_temp_file(
+      tmp_ / "archive.tar", docker_archive({{{l1, l2}, {l1, l2}, {"demo:1"}}}));
+  std::string root = a_.root.path();
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 6; ++i)
+    pids.push_back(store::testing::fork_worker([&, i]() -> int {
+      auto db = store::open_state_db(root);
+      if (!db) return 10;
+      ImageService s(root, *db);
+      if (i == 5) {  // the racing rmi: fine to find nothing, or to delete
+        auto r = s.remove("demo:1", false, {});
+        return r || r.error().errno_value == ENOENT ? 0 : 11;
+      }
+      UniqueFd fd(::open(archive.c_str(), O_RDONLY | O_CLOEXEC));
+      auto r = s.load(fd.get());
+      return r ? 0 : 12;
+    }));
+  for (pid_t p : pids) EXPECT_EQ(store::testing::wait_worker(p), 0);
+  EXPECT_TRUE(a_.staging_left().empty());
+  // Whatever the order: every recorded image has its layers on disk, and nothing else is.
+  auto images = *a_.service->list();
+  std::set<std::string> used;
+  for (const auto& img : images) {
+    EXPECT_TRUE(a_.service->lower_dirs(img)) << img.id;
+    used.insert(img.layers.begin(), img.layers.end());
+  }
+  auto on_disk = a_.layers_on_disk();
+  EXPECT_EQ(std::set<std::string>(on_disk.begin(), on_disk.end()), used);
 }
 
 // ---------------------------------------------------------------------------------------
