@@ -753,6 +753,39 @@ TEST_F(Monitor, HealthTimeout) {
   WaitExited();
 }
 
+TEST_F(Monitor, OomKillIsRecordedWithEvents) {
+  std::string id = NewId();
+  bundle_.config["linux"]["resources"]["memory"] = {{"limit", 16 << 20}, {"swap", 16 << 20}};
+  // The shell's string doubles until the cgroup's OOM killer ends it.
+  bundle_.config["process"]["args"] = {"sh", "-c", "x=0123456789abcdef; while true; do x=$x$x; done"};
+  Result r = Exec(MonitorArgs(bundle_, id, {"--events-file", events_file_}));
+  ASSERT_TRUE(r.ok()) << r;
+  json s = WaitExited();
+  EXPECT_EQ(s["oom_killed"], true) << s.dump();
+  EXPECT_EQ(s["exit_code"], 137);
+  EXPECT_EQ(ExitFile()["oom_killed"], true);
+  EXPECT_EQ(EventActions(), (std::vector<std::string>{"oom", "die"}));
+}
+
+TEST_F(Monitor, FailedRestartEndsWithTheError) {
+  std::string id = NewId();
+  // Runs once: the script removes itself, so the restart cannot exec it.
+  WriteFile(bundle_.rootfs + "/once.sh", "#!/bin/sh\nrm /once.sh\nexit 2\n", 0755);
+  bundle_.config["process"]["args"] = {"/once.sh"};
+  bundle_.config["root"]["readonly"] = false;
+  Result r = Exec(MonitorArgs(bundle_, id, {"--restart", "always"}));
+  ASSERT_TRUE(r.ok()) << r;
+  json s = WaitExited();
+  EXPECT_EQ(s["restart_count"], 1) << s.dump();
+  EXPECT_EQ(s["exit_count"], 1);
+  EXPECT_EQ(s["exit_code"], 2);
+  EXPECT_NE(s["error"].get<std::string>().find("once.sh"), std::string::npos) << s.dump();
+  json e = ExitFile();
+  EXPECT_EQ(e["exit_code"], 2) << e.dump();
+  EXPECT_NE(e.value("error", "").find("once.sh"), std::string::npos) << e.dump();
+  EXPECT_FALSE(StateDirExists(id));
+}
+
 TEST_F(Monitor, ExitCommandRunsWithArgsAfterTheExitFile) {
   std::string id = NewId();
   std::string out = tmp_ + "/exit-command.out";
