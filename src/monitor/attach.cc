@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,7 +115,6 @@ void Attach::set_stdin(int fd, bool tty) {
   master_ = master;
   stdin_ = UniqueFd(fd);
   stdin_tty_ = tty;
-  stdin_last_ = '\n';
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
@@ -315,7 +313,6 @@ void Attach::feed_stdin(const char* data, size_t len) {
       return;
     }
     size_t w = n < 0 ? 0 : static_cast<size_t>(n);
-    if (w > 0) stdin_last_ = data[w - 1];
     if (w == len) return;
     data += w;
     len -= w;
@@ -340,7 +337,6 @@ void Attach::on_stdin_writable() {
       close_stdin_now();
       return;
     }
-    stdin_last_ = stdin_pending_[static_cast<size_t>(n) - 1];
     stdin_pending_.erase(0, static_cast<size_t>(n));
   }
   if (stdin_registered_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, stdin_.get(), nullptr);
@@ -350,23 +346,18 @@ void Attach::on_stdin_writable() {
   update_all();  // resume reading from clients
 }
 
+// The stdin-once client's input ended (EOF, or it went away). As Docker: without a
+// terminal the container's stdin is closed; with one it stays open (a pty has no separate
+// input to close; a user ends input by typing ^D, which reaches the pty as a byte).
 void Attach::stdin_eof() {
-  if (!stdin_) return;
+  if (!stdin_ || stdin_tty_) return;
   if (!stdin_pending_.empty()) stdin_close_pending_ = true;
   else close_stdin_now();
 }
 
-// A pipe is closed (the container reads EOF). A terminal cannot be closed without closing
-// the output too: we type the terminal's EOF character instead (twice when the line so
-// far is not empty: the first one only ends the line).
+// The container reads EOF (a pipe), or (a pty, or a write that failed) we stop writing.
 void Attach::close_stdin_now() {
   if (!stdin_) return;
-  if (stdin_tty_) {
-    struct termios t;
-    char eof = ::tcgetattr(stdin_.get(), &t) == 0 ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
-    char seq[2] = {eof, eof};
-    (void)!::write(stdin_.get(), seq, stdin_last_ == '\n' ? 1 : 2);
-  }
   if (stdin_registered_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, stdin_.get(), nullptr);
   stdin_registered_ = false;
   stdin_.reset();

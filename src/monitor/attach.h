@@ -94,7 +94,6 @@ class Attach {
   bool stdin_tty_ = false;
   bool stdin_registered_ = false;
   bool stdin_close_pending_ = false;
-  char stdin_last_ = '\n';
   std::string stdin_pending_;
   int master_ = -1;
 };

@@ -559,7 +559,7 @@ TEST_F(Monitor, ResizeThroughControlSocket) {
     WriteAll(client, "\n");
     std::this_thread::sleep_for(20ms);
   }
-  shutdown(client, SHUT_WR);  // stdin-once: the terminal's EOF ends the loop
+  WriteAll(client, "\x04");  // ^D as a user types it: the terminal's EOF ends the loop
   reader.join();
   EXPECT_TRUE(resized) << Joined(frames);
   EXPECT_EQ(WaitExited()["exit_code"], 0);
