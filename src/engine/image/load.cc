@@ -1,4 +1,6 @@
 // `docker load`: docker-archive or oci-archive → images, layers unpacked and checked.
+#include <algorithm>
+
 #include "engine/image/archive_read.h"
 #include "engine/image/image_service.h"
 #include "engine/store/ids.h"

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "base/file_util.h"
 #include "engine/image/image_service.h"

@@ -163,7 +163,9 @@ TEST(TreeTar, OverlayWhiteoutsBecomeOciMarkers) {
                                       "etc/opaque/.wh..wh..opq", "etc/opaque/kept"));
   for (auto& [n, m] : members(tar)) {
     EXPECT_TRUE(m.xattrs.empty()) << n << " carries overlay xattrs";
-    if (n == "etc/.wh.deleted") EXPECT_EQ(m.type, static_cast<unsigned>(AE_IFREG));
+    if (n == "etc/.wh.deleted") {
+      EXPECT_EQ(m.type, static_cast<unsigned>(AE_IFREG));
+    }
   }
 }
 
