@@ -267,6 +267,10 @@ HealthChecker::Outcome HealthChecker::on_timer() {
   (void)!::read(timer_.get(), &expirations, sizeof expirations);
   if (!active_) return Outcome::kNothing;
   if (probe_pid_ <= 0) return start_probe();
+  // The probe may have finished in the same epoll batch: its result wins.
+  siginfo_t si = {};
+  if (::waitid(P_PID, static_cast<id_t>(probe_pid_), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == probe_pid_)
+    return on_probe_exit();
   kill_probe();  // keeps nothing of the output: Docker reports only the timeout
   std::string msg = "Health check exceeded timeout (" + go_duration(config_.timeout_ns) + ")";
   return finish(-1, msg.data(), msg.size());

@@ -85,6 +85,7 @@ class HealthChecker {
   // The probe child exited (its pidfd is readable).
   Outcome on_probe_exit();
 
+  bool valid() const { return timer_.valid(); }
   const HealthState& state() const { return state_; }
   pid_t probe_pid() const { return probe_pid_; }
 

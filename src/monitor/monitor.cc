@@ -271,6 +271,7 @@ Status Monitor::setup() {
   if (!o_.health.argv.empty())
     health_ = std::make_unique<HealthChecker>(o_.health, o_.runtime_root, o_.id, ep_.get(), kTagHealthTimer,
                                               kTagProbeOut, kTagProbeExit);
+  if (health_ && !health_->valid()) return fail_errno("timerfd_create for health checks");
   if (o_.restart.kind != RestartKind::kNo) {
     backoff_timer_ = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (!backoff_timer_) return fail_errno("timerfd_create for the restart back-off");
