@@ -158,7 +158,7 @@ Result<PruneReport> prune_containers(Engine& e, const PruneFilter& f) {
   PruneReport rep;
   for (auto& c : TRY(e.containers().list(all))) {
     if (is_up(c.state) || c.state == ContainerState::kRemoving) continue;
-    if (f.until_ns && c.created >= *f.until_ns) continue;
+    if (f.until_ns && c.created > *f.until_ns) continue;  // Docker: created after until is kept
     if (!prune_labels_match(f, c.labels)) continue;
     int64_t size = tree_bytes(e.paths().upper(c.id));
     auto st = remove_container(e, c.id, false, false);
@@ -203,7 +203,7 @@ Result<ImagePruneReport> prune_images(Engine& e, bool all, const PruneFilter& f)
   for (auto& c : TRY(e.containers().list(every))) o.in_use.insert(c.image);
   if (f.until_ns || !f.labels.empty() || !f.not_labels.empty())
     o.filter = [f](const store::Image& img) {
-      if (f.until_ns && img.created >= *f.until_ns) return false;
+      if (f.until_ns && img.created > *f.until_ns) return false;
       return prune_labels_match(f, image_labels(img));
     };
   auto r = TRY(svc.prune(o));
