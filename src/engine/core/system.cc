@@ -127,14 +127,26 @@ std::string command_of(const store::Container& c) {
 
 }  // namespace
 
-int64_t tree_bytes(const std::string& path) {
+namespace {
+// Docker's directory size: every entry but directories by its lstat size (symlinks too),
+// a hard-linked file once.
+int64_t tree_bytes_at(const std::string& path, std::set<std::pair<dev_t, ino_t>>& seen) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;
-  if (!S_ISDIR(st.st_mode)) return S_ISREG(st.st_mode) ? st.st_size : 0;
+  if (!S_ISDIR(st.st_mode)) {
+    if (st.st_nlink > 1 && !seen.insert({st.st_dev, st.st_ino}).second) return 0;
+    return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? st.st_size : 0;
+  }
   int64_t total = 0;
   if (auto names = list_directory(path))
-    for (auto& n : *names) total += tree_bytes(path + "/" + n);
+    for (auto& n : *names) total += tree_bytes_at(path + "/" + n, seen);
   return total;
+}
+}  // namespace
+
+int64_t tree_bytes(const std::string& path) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  return tree_bytes_at(path, seen);
 }
 
 bool prune_labels_match(const PruneFilter& f, const std::map<std::string, std::string>& labels) {
@@ -221,12 +233,16 @@ Result<json> disk_usage(Engine& e) {
   auto containers = TRY(e.containers().list(every));
   auto images = TRY(e.images().list());
   // Layer sizes (a layer's files), and how many images use each.
+  image::LayerStore layer_files(e.paths().root);
   std::map<std::string, int64_t> layer_size;
   std::map<std::string, int> layer_users;
   for (auto& img : images)
     for (auto& l : img.layers) {
       ++layer_users[l];
-      if (!layer_size.count(l)) layer_size[l] = tree_bytes(e.paths().layer(l));
+      if (!layer_size.count(l)) {
+        auto sz = layer_files.size(l);  // what image sizes are made of
+        layer_size[l] = sz ? *sz : tree_bytes(e.paths().layer(l));
+      }
     }
   int64_t layers_total = 0;
   for (auto& [l, s] : layer_size) layers_total += s;

@@ -59,7 +59,8 @@ Result<nlohmann::json> disk_usage(Engine& e);
 // OperatingSystem, NCPU, MemTotal, DockerRootDir, …).
 Result<nlohmann::ordered_json> system_info(Engine& e);
 
-// Bytes of regular files below `path` (not following symlinks); 0 when absent.
+// Docker's size of a directory: bytes of the files and symlinks below `path` (lstat, a
+// hard link counted once); 0 when absent.
 int64_t tree_bytes(const std::string& path);
 
 }  // namespace md::engine

@@ -30,14 +30,15 @@ TEST(SystemPrune, LabelFiltersAreDockersMatchLabels) {
   EXPECT_TRUE(prune_labels_match(f, labels));
 }
 
-TEST(SystemDf, TreeBytesCountsRegularFiles) {
+TEST(SystemDf, TreeBytesCountsFilesAndSymlinksHardlinksOnce) {
   char tmpl[] = "/tmp/md-tree-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   ASSERT_TRUE(make_directories(dir + "/a/b"));
   std::ofstream(dir + "/x") << std::string(100, 'x');
   std::ofstream(dir + "/a/b/y") << std::string(23, 'y');
   ASSERT_EQ(::symlink("/etc/passwd", (dir + "/a/link").c_str()), 0);
-  EXPECT_EQ(tree_bytes(dir), 123);
+  ASSERT_EQ(::link((dir + "/x").c_str(), (dir + "/a/hard").c_str()), 0);
+  EXPECT_EQ(tree_bytes(dir), 100 + 23 + 11);  // the symlink's own size ("/etc/passwd")
   EXPECT_EQ(tree_bytes(dir + "/missing"), 0);
   (void)remove_tree(dir);
 }
