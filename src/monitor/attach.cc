@@ -394,6 +394,10 @@ void Attach::finish(int timeout_ms) {
     if (clients_[i]) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, clients_[i]->fd.get(), nullptr);
   clients_.clear();  // closing: every client sees EOF after its last byte
   container_gone();
+  stop_listening();
+}
+
+void Attach::stop_listening() {
   for (UniqueFd* fd : {&listen_fd_, &control_fd_})
     if (*fd) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd->get(), nullptr);
   listen_fd_.reset();

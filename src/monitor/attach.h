@@ -57,8 +57,10 @@ class Attach {
   void on_event(uint64_t tag, uint32_t events);
 
   // The end: waits (at most timeout_ms) until every client took its pending output, then
-  // closes them all (they see EOF after the last byte) and removes the socket files.
+  // closes them all (they see EOF after the last byte); stop_listening() too.
   void finish(int timeout_ms);
+  // No new clients or control messages: closes the listeners and removes the socket files.
+  void stop_listening();
 
   size_t client_count() const;
 

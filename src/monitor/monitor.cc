@@ -535,6 +535,7 @@ void Monitor::restart_now() {
 // Done for good: nothing of the container left, then the exit file and the final status,
 // then the attached clients get their last bytes and EOF.
 void Monitor::finish_for_good() {
+  attach_->stop_listening();  // nothing to attach to any more
   if (inotify_wd_ >= 0) ::inotify_rm_watch(inotify_.get(), inotify_wd_);
   inotify_wd_ = -1;
   if (!deleted_) {
