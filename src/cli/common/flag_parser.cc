@@ -28,9 +28,12 @@ const FlagDef* FlagSet::find_short(char c) const {
 Status FlagSet::set(const FlagDef& def, std::string_view value, std::string_view shown_as) {
   if (def.kind == FlagKind::kBool) {
     auto b = parse_go_bool(value);
+    // pflag names the flag the same way whichever form was typed: "-d, --detach".
+    (void)shown_as;
+    std::string shown = def.shorthand ? std::string("-") + def.shorthand + ", --" + def.name : "--" + def.name;
     if (!b)
-      return fail("invalid argument \"" + std::string(value) + "\" for \"" + std::string(shown_as) +
-                      "\" flag: " + b.error().message,
+      return fail("invalid argument \"" + std::string(value) + "\" for \"" + shown + "\" flag: " +
+                      b.error().message,
                   EINVAL);
     values_[def.name] = {*b ? "true" : "false"};
     return {};

@@ -530,6 +530,61 @@ std::string format_rfc3339_nano(int64_t unix_ns) {
   return out + "Z";
 }
 
+namespace {
+
+struct LocalTime {
+  struct tm tm {};
+  int64_t nanos = 0;
+};
+
+LocalTime local_time(int64_t unix_ns) {
+  int64_t secs = unix_ns / kNanos, nanos = unix_ns % kNanos;
+  if (nanos < 0) {
+    nanos += kNanos;
+    --secs;
+  }
+  LocalTime lt;
+  time_t t = static_cast<time_t>(secs);
+  localtime_r(&t, &lt.tm);
+  lt.nanos = nanos;
+  return lt;
+}
+
+std::string zone_offset(long gmtoff, bool colon) {
+  char buf[16];
+  long a = gmtoff < 0 ? -gmtoff : gmtoff;
+  std::snprintf(buf, sizeof buf, colon ? "%c%02ld:%02ld" : "%c%02ld%02ld", gmtoff < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+  return buf;
+}
+
+}  // namespace
+
+std::string format_local_time(int64_t unix_ns) {
+  LocalTime lt = local_time(unix_ns);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", lt.tm.tm_year + 1900, lt.tm.tm_mon + 1,
+                lt.tm.tm_mday, lt.tm.tm_hour, lt.tm.tm_min, lt.tm.tm_sec);
+  std::string out = buf;
+  if (lt.nanos != 0) {
+    std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(lt.nanos));
+    std::string f = buf;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  out += " " + zone_offset(lt.tm.tm_gmtoff, false);
+  std::string abbrev = lt.tm.tm_zone ? lt.tm.tm_zone : "";
+  if (abbrev.empty()) abbrev = zone_offset(lt.tm.tm_gmtoff, false);
+  return out + " " + abbrev;
+}
+
+std::string format_event_time(int64_t unix_ns) {
+  LocalTime lt = local_time(unix_ns);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lld", lt.tm.tm_year + 1900, lt.tm.tm_mon + 1,
+                lt.tm.tm_mday, lt.tm.tm_hour, lt.tm.tm_min, lt.tm.tm_sec, static_cast<long long>(lt.nanos));
+  return std::string(buf) + (lt.tm.tm_gmtoff == 0 ? "Z" : zone_offset(lt.tm.tm_gmtoff, true));
+}
+
 Result<int64_t> parse_rfc3339_nano(std::string_view s) {
   auto [secs, nsec] = TRY(go_time_parse(kRFC3339Nano, s, 0));
   if (secs == kZeroTimeUnix && nsec == 0) return int64_t{0};

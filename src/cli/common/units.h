@@ -53,6 +53,13 @@ std::string human_duration(int64_t ns);
 // "2026-11-23T19:14:15.5Z", "2026-11-23T19:14:15Z" (trailing zeros trimmed).
 // 0 means "never" and prints Go's zero time, "0001-01-01T00:00:00Z", as docker inspect does.
 std::string format_rfc3339_nano(int64_t unix_ns);
+// Go's Time.String() in the local time zone: "2023-11-14 22:13:20 +0000 UTC",
+// "2023-11-14 23:13:20.5 +0100 CET" (docker ps's CreatedAt; pass whole seconds for it).
+std::string format_local_time(int64_t unix_ns);
+// docker events' timestamp (jsonmessage.RFC3339NanoFixed, local time zone):
+// "2023-11-14T22:13:20.000000000Z", "2023-11-14T23:13:20.500000000+01:00".
+std::string format_event_time(int64_t unix_ns);
+
 // Go's time.Parse(time.RFC3339Nano, s) → Unix ns. Accepts "Z" or "+hh:mm"/"-hh:mm" and an
 // optional fraction; "0001-01-01T00:00:00Z" gives 0. Errors are Go's:
 // `parsing time "x" as "2006-01-02T15:04:05.999999999Z07:00": cannot parse "x" as "2006"`.
