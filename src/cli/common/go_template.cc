@@ -343,8 +343,8 @@ std::string fmt_float(double d, const Spec& sp) {
     p.zero = false;
     return pad(s, p, false);
   }
-  if (sp.prec < 0 && (verb == 'g' || verb == 'G' || verb == 'e' || verb == 'E')) {
-    s = format_float_shortest(d, verb == 'e' || verb == 'E' ? 'e' : 'g');
+  if (sp.prec < 0 && (verb == 'g' || verb == 'G')) {
+    s = format_float_shortest(d, 'g');
     if (verb == 'G' || verb == 'E')
       for (auto& c : s)
         if (c == 'e') c = 'E';
@@ -1194,7 +1194,7 @@ class Parser {
   static std::string token_string(const Token& t) {
     if (t.type == Tok::kEOF) return "EOF";
     if (t.type == Tok::kError) return t.val;
-    if (is_keyword(t.type) || t.type == Tok::kNil) return "<" + t.val + ">";
+    if (is_keyword(t.type) || t.type == Tok::kNil || t.type == Tok::kDot) return "<" + t.val + ">";
     if (t.val.size() > 10) return go_quote(t.val.substr(0, 10)) + "...";
     return go_quote(t.val);
   }
@@ -1549,7 +1549,7 @@ bool truth(const Val& v) {
     case json::value_t::number_integer: return j.get<int64_t>() != 0;
     case json::value_t::number_unsigned: return j.get<uint64_t>() != 0;
     case json::value_t::number_float: return j.get<double>() != 0;
-    case json::value_t::string:
+    case json::value_t::string: return !j.get_ref<const std::string&>().empty();  // json::empty() is false for ""
     case json::value_t::array:
     case json::value_t::object: return !j.empty();
     default: return false;
@@ -1766,7 +1766,6 @@ class Exec {
     if (chain.operand->kind == NK::kNil) return errorf("indirection through explicit nil in " + node_string(chain));
     Val pipe = TRY(eval_arg(dot, *chain.operand));
     pipe.boxed = false;
-    at_ = &chain;
     return eval_field_chain(dot, pipe, chain, chain.ident, 0, args, final);
   }
 
@@ -1775,13 +1774,12 @@ class Exec {
     static const std::vector<NodePtr> kNoArgs;
     for (size_t i = from; i + 1 < ident.size(); ++i)
       receiver = TRY(eval_field(dot, ident[i], node, kNoArgs, std::nullopt, receiver));
-    at_ = &node;
     return eval_field(dot, ident.back(), node, args, final, receiver);
   }
 
   Result<Val> eval_field(const Val& dot, const std::string& name, const Node& node,
                          const std::vector<NodePtr>& args, const std::optional<Val>& final, const Val& receiver) {
-    at_ = &node;
+    (void)node;
     bool has_args = args.size() > 1 || final;
     if (!receiver.valid) {
       if (t_.options.missing_key == GoTemplate::MissingKey::kError && !header_)
@@ -1853,7 +1851,7 @@ class Exec {
     if (a.node && (a.node->kind == NK::kNumber || a.node->kind == NK::kBool || a.node->kind == NK::kNil))
       return errorf("expected string; found " + node_string(*a.node));
     if (!a.v.valid) return errorf("invalid value; expected string");
-    if (!a.v.j.is_string()) return errorf("wrong type for value; expected string; got " + (a.v.boxed ? std::string("interface {}") : go_type_name(a.v.j)));
+    if (!a.v.j.is_string()) return errorf("wrong type for value; expected string; got " + go_type_name(a.v.j));
     return a.v.j.get<std::string>();
   }
 
