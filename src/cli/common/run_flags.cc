@@ -101,6 +101,13 @@ std::string absolute(const std::string& p) {
   return clean_path(cwd() + "/" + p);
 }
 
+// Go's syscall error text: strerror, lower-cased ("no such file or directory").
+std::string errno_text(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty()) s[0] = char(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
 std::optional<std::string> lookup_env(const std::string& name) {
   const char* v = ::getenv(name.c_str());
   if (!v) return std::nullopt;
@@ -400,7 +407,7 @@ Result<std::vector<std::string>> read_csv_record(const std::string& s) {
       }
       (void)start_col;
       if (i < s.size() && s[i] != ',')
-        return fail("parse error on line 1, column " + std::to_string(i + 1) + ": extraneous or missing \" in quoted-field",
+        return fail("parse error on line 1, column " + std::to_string(i) + ": extraneous or missing \" in quoted-field",
                     EINVAL);
     } else {
       while (i < s.size() && s[i] != ',') {
@@ -550,7 +557,10 @@ bool valid_utf8(std::string_view s) {
 
 Result<std::vector<std::string>> parse_env_file(const std::string& path, bool lookup) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail_errno("open " + path);
+  if (!in) {
+    int err = errno;
+    return fail("open " + path + ": " + errno_text(err), err);
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -740,6 +750,7 @@ Result<json> parse_mount_spec(const std::string& value) {
   if (!bind_opts.is_null()) m["BindOptions"] = bind_opts;
   if (!volume_opts.is_null()) m["VolumeOptions"] = volume_opts;
   if (!tmpfs_opts.is_null()) m["TmpfsOptions"] = tmpfs_opts;
+  if (m.contains("ReadOnly") && !m["ReadOnly"].get<bool>()) m.erase("ReadOnly");  // omitempty
   return m;
 }
 
@@ -761,9 +772,8 @@ Result<json> parse_restart_policy(const std::string& spec) {
       count = n;
     }
   }
-  if (name.empty()) name = "no";
   // moby's container.ValidateRestartPolicy.
-  if (name == "always" || name == "unless-stopped" || name == "no") {
+  if (name == "always" || name == "unless-stopped" || name == "no" || name.empty()) {
     if (count != 0) {
       std::string msg = "invalid restart policy: maximum retry count can only be used with 'on-failure'";
       if (count < 0) msg += " and cannot be negative";
@@ -1014,6 +1024,7 @@ Result<RunArgs> parse_run_args(std::span<const std::string> args, RunVerb verb) 
   bool attach_stderr = std::count(ra.attach.begin(), ra.attach.end(), "stderr") > 0;
   if (ra.interactive) attach_stdin = true;
   if (ra.attach.empty()) attach_stdout = attach_stderr = true;
+  if (ra.detach) attach_stdin = attach_stdout = attach_stderr = false;  // docker's runRun
 
   if (ints.count("memory-swappiness")) {
     int64_t s = ints["memory-swappiness"];
@@ -1135,7 +1146,7 @@ Result<RunArgs> parse_run_args(std::span<const std::string> args, RunVerb verb) 
       std::ifstream in(v, std::ios::binary);
       if (!in) {
         int err = errno;
-        return fail("opening seccomp profile (" + v + ") failed: open " + v + ": " + std::strerror(err), err);
+        return fail("opening seccomp profile (" + v + ") failed: open " + v + ": " + errno_text(err), err);
       }
       std::stringstream ss;
       ss << in.rdbuf();
@@ -1172,7 +1183,7 @@ Result<RunArgs> parse_run_args(std::span<const std::string> args, RunVerb verb) 
     if (health_retries) healthcheck["Retries"] = health_retries;
   }
 
-  if (ra.rm && restart["Name"] != "no") return fail("conflicting options: cannot specify both --restart and --rm", EINVAL);
+  if (ra.rm && restart["Name"] != "no" && restart["Name"] != "") return fail("conflicting options: cannot specify both --restart and --rm", EINVAL);
 
   // Networks: the first is NetworkMode; aliases only on user-defined networks.
   std::vector<std::string> networks = f.list("network");
