@@ -10,8 +10,6 @@
 namespace mdcli {
 namespace {
 
-// The harness's Run (a bare `Run` in a test body names testing::Test::Run).
-using Out = ::mdcli::Run;
 using Update = Cli;
 
 std::string read_text(const std::string& path) {

@@ -6,8 +6,6 @@
 namespace mdcli {
 namespace {
 
-// The harness's Run (a bare `Run` in a test body names testing::Test::Run).
-using Out = ::mdcli::Run;
 using Volume = Cli;
 
 std::vector<std::string> lines_of(const std::string& s) {

@@ -38,6 +38,8 @@ json merge_env(const json& base, const json& over) {
   };
   add(base);
   add(over);
+  // A bare "KEY" (docker run -e KEY with KEY unset on the client) removes KEY.
+  std::erase_if(out, [](const std::string& e) { return e.find('=') == std::string::npos; });
   return out;
 }
 
@@ -79,7 +81,10 @@ Result<ResolvedConfig> resolve_config(const json& body, const store::Image& imag
     cmd = string_array(body["Cmd"]);
   else if (!present(body, "Entrypoint"))
     cmd = string_array(ic.value("Cmd", json()));
-  if (entry.is_array() && entry.empty() && present(body, "Entrypoint")) entry = json();  // --entrypoint ""
+  // --entrypoint "": Docker sends [""] (or []): no entrypoint at all.
+  if (entry.is_array() && present(body, "Entrypoint") &&
+      (entry.empty() || (entry.size() == 1 && entry[0] == "")))
+    entry = json();
   c["Cmd"] = cmd;
   c["Entrypoint"] = entry;
   size_t argc = (entry.is_array() ? entry.size() : 0) + (cmd.is_array() ? cmd.size() : 0);

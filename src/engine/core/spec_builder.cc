@@ -445,7 +445,8 @@ Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
   if (!seccomp_unconfined) {
     if (!seccomp_file.empty()) {
       auto text = TRY_CTX(read_file(seccomp_file), "--security-opt seccomp");
-      linux_["seccomp"] = TRY_CTX(seccomp_profile_from_docker_json(text, caps), "seccomp profile " + seccomp_file);
+      json profile = TRY_CTX(seccomp_profile_from_docker_json(text, caps), "seccomp profile " + seccomp_file);
+      if (!profile.is_null()) linux_["seccomp"] = profile;  // an empty profile: no filter (Docker's rule)
     } else {
       linux_["seccomp"] = default_seccomp_profile(caps);
     }

@@ -1,0 +1,61 @@
+// Harness for the `minidocker` CLI tests: every test gets its own --root (a private tmpfs
+// under /tmp/mdc-XXXXXX, short enough for unix socket paths) with the busybox image
+// imported, runs the real CLI binary, and cleans up containers, monitors, mounts and
+// cgroups in TearDown even when the test failed.
+//
+// Environment: MD_CLI (default: the built minidocker), MD_ROOTFS (busybox rootfs dir),
+// MD_KEEP_TMP=1 keeps the root for debugging (containers are still removed).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mdcli {
+
+using json = nlohmann::json;
+
+struct Out {
+  int code = -1;
+  std::string out, err;
+  std::string cmd;
+  bool ok() const { return code == 0; }
+};
+std::ostream& operator<<(std::ostream& os, const Out& r);
+
+// Runs argv (argv[0] resolved through PATH unless absolute) with `input` on stdin,
+// capturing stdout/stderr; killed after `timeout`.
+Out run_process(const std::vector<std::string>& argv, const std::string& input = "",
+                std::chrono::seconds timeout = std::chrono::seconds(120));
+
+// Waits until `cond` is true (checked every 20 ms) or `limit` passes. Returns cond().
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+std::string cli_binary();
+std::string busybox_tar();  // the busybox rootfs as a tar, built once per process
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // `minidocker --root <root> args...`
+  Out md(std::vector<std::string> args, const std::string& input = "",
+         std::chrono::seconds timeout = std::chrono::seconds(120));
+  // md(...) that must succeed; returns stdout without the trailing newline.
+  std::string md_ok(std::vector<std::string> args, const std::string& input = "");
+  json inspect(const std::string& ref);
+  std::string state(const std::string& ref);  // .State.Status
+  // A name unique to this test.
+  std::string unique(const std::string& base);
+
+  std::string root_;
+  bool skip_ = false;
+};
+
+}  // namespace mdcli
