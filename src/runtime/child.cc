@@ -464,8 +464,14 @@ const char* resolve_executable() {
     struct stat st;
     if (stat(c.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(c.c_str(), X_OK) == 0) return c.c_str();
   }
-  if (p.exec_candidates.size() == 1 && p.args_storage[0].find('/') != std::string::npos)
+  if (p.exec_candidates.size() == 1 && p.args_storage[0].find('/') != std::string::npos) {
+    // It exists but cannot be executed (a directory, no x bit): runc's "permission
+    // denied", which Docker turns into exit code 126 (127 is for "not found").
+    struct stat st;
+    if (stat(p.exec_candidates[0].c_str(), &st) == 0)
+      die(LineBuffer().add("exec: \"").add(p.args_storage[0].c_str()).add("\": permission denied"), EACCES);
     die(LineBuffer().add("exec: \"").add(p.args_storage[0].c_str()).add("\": stat ").add(p.args_storage[0].c_str()), ENOENT);
+  }
   die(LineBuffer().add("exec: \"").add(p.args_storage[0].c_str()).add("\": executable file not found in $PATH"), ENOENT);
 }
 

@@ -25,12 +25,14 @@ using nlohmann::json;
 
 // Docker's codes for `run`: 125 for the engine's errors, 126/127 for a command that cannot
 // be executed or found.
-int run_error(const Error& e, const char* verb) {
+int run_error(const Error& e, const char* verb, bool starting = false) {
   int code = 125;
-  if (e.message.find("executable file not found") != std::string::npos || e.errno_value == ENOENT) code = 127;
-  if (e.errno_value == EACCES) code = 126;
-  // ENOENT is also "no such image": that one is the engine's error.
-  if (e.message.rfind("No such image", 0) == 0) code = 125;
+  // Only the container's own command failing to execute is 126/127 (start_container
+  // reports it with ENOENT/EACCES and the runtime's "exec: …" message).
+  if (starting && e.message.find("exec: ") != std::string::npos) {
+    if (e.errno_value == ENOENT) code = 127;
+    if (e.errno_value == EACCES) code = 126;
+  }
   std::fprintf(stderr, "minidocker: Error response from daemon: %s\nSee 'minidocker %s --help'.\n", e.message.c_str(), verb);
   return code;
 }
@@ -66,7 +68,7 @@ int start_and_attach(engine::Engine& e, const std::string& id, bool interactive,
   if (!st) {
     fg.reset();
     if (rm) (void)engine::remove_container(e, id, true, true);
-    return run_error(st.error(), verb);
+    return run_error(st.error(), verb, true);
   }
   SignalProxy proxy{&e, id};
   AttachOptions ao;
@@ -129,7 +131,7 @@ int create_or_run(Invocation& inv, RunVerb verb) {
     auto st = engine::start_container(**e, c->id);
     if (!st) {
       if (rm) (void)engine::remove_container(**e, c->id, true, true);
-      return run_error(st.error(), name);
+      return run_error(st.error(), name, true);
     }
     std::printf("%s\n", c->id.c_str());
     return 0;

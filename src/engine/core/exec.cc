@@ -59,8 +59,8 @@ Result<int> exec_container(Engine& e, const std::string& ref, const json& config
   }
   if (config.value("Privileged", false)) {
     oci::Capabilities caps;
-    int last = oci::last_capability();
-    for (int i = 0; i <= last; ++i) caps.bounding.push_back(i);
+    // Everything the container's own bounding set allows (privileged exec cannot exceed it).
+    if (proc.capabilities) caps.bounding = proc.capabilities->bounding;
     caps.effective = caps.permitted = caps.bounding;
     proc.capabilities = caps;
   }

@@ -145,6 +145,27 @@ const std::map<std::string, int> kRlimits = {
     {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
     {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}};
 
+// Capabilities this process may hand out (its bounding set, /proc/self/status CapBnd):
+// "all capabilities" for --privileged means these (this host lacks CAP_SYS_RESOURCE).
+uint64_t host_bounding_set() {
+  auto status = read_file("/proc/self/status");
+  if (!status) return ~0ULL;
+  auto pos = status->find("CapBnd:");
+  if (pos == std::string::npos) return ~0ULL;
+  return std::strtoull(status->c_str() + pos + 7, nullptr, 16);
+}
+
+std::vector<std::string> all_host_capabilities() {
+  std::vector<std::string> caps;
+  uint64_t bnd = host_bounding_set();
+  int last = oci::last_capability();
+  for (auto& n : oci::all_capability_names()) {
+    auto v = oci::capability_from_name(n);
+    if (v && *v <= last && *v < 64 && (bnd & (1ULL << *v))) caps.push_back(n);
+  }
+  return caps;
+}
+
 std::string upper(std::string s) {
   for (auto& ch : s) ch = char(toupper(ch));
   return s;
@@ -271,12 +292,7 @@ Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
   // Capabilities: Docker's default set ± --cap-add/--cap-drop ("ALL" allowed in both).
   std::vector<std::string> caps;
   if (privileged) {
-    caps = oci::all_capability_names();
-    int last = oci::last_capability();
-    std::erase_if(caps, [&](const std::string& n) {
-      auto v = oci::capability_from_name(n);
-      return !v || *v > last;
-    });
+    caps = all_host_capabilities();
   } else {
     caps = docker_default_capabilities();
     auto norm = [](std::string n) {
@@ -294,9 +310,7 @@ Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
       for (auto& a : hc["CapAdd"]) {
         std::string n = norm(a.get<std::string>());
         if (n == "CAP_ALL") {
-          caps = oci::all_capability_names();
-          int last = oci::last_capability();
-          std::erase_if(caps, [&](const std::string& x) { return *oci::capability_from_name(x) > last; });
+          caps = all_host_capabilities();
         } else if (!oci::capability_from_name(n)) {
           return fail("unknown capability: \"" + a.get<std::string>() + "\"", EINVAL);
         } else if (std::find(caps.begin(), caps.end(), n) == caps.end()) {
