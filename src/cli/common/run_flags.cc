@@ -995,12 +995,14 @@ Result<RunArgs> parse_run_args(std::span<const std::string> args, RunVerb verb) 
   }
 
   // ---- arguments ----
-  if (f.args().empty())
+  // With --config the template names the image: IMAGE may be left out.
+  if (f.args().empty() && !f.given("config"))
     return fail(std::string("\"minidocker ") + (verb == RunVerb::kRun ? "run" : "create") +
                     "\" requires at least 1 argument.",
                 EINVAL);
-  const std::string image = f.args()[0];
-  std::vector<std::string> cmd(f.args().begin() + 1, f.args().end());
+  const std::string image = f.args().empty() ? std::string() : f.args()[0];
+  std::vector<std::string> cmd;
+  if (!f.args().empty()) cmd.assign(f.args().begin() + 1, f.args().end());
 
   // ---- docker's parse(), in its order ----
   ra.name = f.value("name");

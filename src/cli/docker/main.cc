@@ -156,6 +156,7 @@ int main_impl(int argc, char** argv) {
     std::string v = verb;
     if (group == "container" && kContainerAliases.count(v)) v = kContainerAliases.at(v);
     if (group == "container" && v == "cleanup") fn = cmd_container_cleanup;
+    else if (group == "container" && v == "export-config") fn = cmd_export_config;
     else if (group == "container" && v == "prune") fn = cmd_container_prune;
     else fn = find_verb(v);
     inv.verb = (group.empty() ? "" : group + " ") + verb;
