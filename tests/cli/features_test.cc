@@ -1,5 +1,6 @@
 // Limits, volumes, restart policies, health checks and security defaults, checked on real
 // containers (from inside and from the host's cgroup files).
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,38 @@ TEST_F(Features, HealthCheckBecomesHealthyAndUnhealthy) {
   EXPECT_EQ(h["Log"].back()["ExitCode"], 1);
   EXPECT_NE(md_ok({"ps"}).find("(healthy)"), std::string::npos);
   EXPECT_NE(md_ok({"ps", "--filter", "health=unhealthy", "--format", "{{.Names}}"}).find(bad), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mdcli
+
+namespace mdcli {
+namespace {
+
+// What happens at boot, simulated: the monitors and containers die (as in a reboot), then
+// `system boot` starts `always` containers and `unless-stopped` ones the user did not stop.
+TEST_F(Cli, SystemBootRestartsByPolicy) {
+  std::string always = unique("always"), unless = unique("unless"), stopped = unique("stopped"), no = unique("no");
+  md_ok({"run", "-d", "--name", always, "--restart", "always", "busybox", "sleep", "1000"});
+  md_ok({"run", "-d", "--name", unless, "--restart", "unless-stopped", "busybox", "sleep", "1000"});
+  md_ok({"run", "-d", "--name", stopped, "--restart", "unless-stopped", "busybox", "sleep", "1000"});
+  md_ok({"run", "-d", "--name", no, "busybox", "sleep", "1000"});
+  md_ok({"stop", "-t", "0", stopped});
+  // "Reboot": every monitor and container is killed without a word.
+  for (auto& n : {always, unless, no}) {
+    std::string id = inspect(n)["Id"];
+    std::ifstream f(root_ + "/run/" + id + "/monitor.pid");
+    int pid = 0;
+    f >> pid;
+    ASSERT_GT(pid, 0);
+    ::kill(pid, SIGKILL);
+  }
+  ASSERT_TRUE(eventually([&] { return state(always) == "exited" && state(unless) == "exited" && state(no) == "exited"; }));
+  md_ok({"system", "boot"});
+  EXPECT_EQ(state(always), "running");
+  EXPECT_EQ(state(unless), "running");
+  EXPECT_EQ(state(stopped), "exited");
+  EXPECT_EQ(state(no), "exited");
 }
 
 }  // namespace

@@ -442,6 +442,7 @@ int cmd_container_prune(Invocation& inv) {
 int cmd_system(Invocation& inv) {
   static const char* kUsage =
       "\nUsage:  minidocker system COMMAND\n\nManage minidocker\n\nCommands:\n"
+      "  boot        Start the containers a restart policy wants running (run once at boot)\n"
       "  df          Show minidocker disk usage\n"
       "  events      Get real time events from the engine\n"
       "  info        Display system-wide information\n"
@@ -453,6 +454,19 @@ int cmd_system(Invocation& inv) {
   }
   std::string sub = inv.args[0];
   std::vector<std::string> rest(inv.args.begin() + 1, inv.args.end());
+  if (sub == "boot") {
+    // After a reboot: restart `always` (and not user-stopped `unless-stopped`) containers.
+    auto e = inv.engine();
+    if (!e) return report(e.error());
+    int failed = 0;
+    auto ids = engine::boot_containers(**e, [&](const std::string& name, const Error& err) {
+      std::fprintf(stderr, "Error: start %s: %s\n", name.c_str(), err.message.c_str());
+      ++failed;
+    });
+    if (!ids) return report(ids.error());
+    for (auto& id : *ids) std::printf("%s\n", id.c_str());
+    return failed ? 1 : 0;
+  }
   if (sub == "df") return system_df(inv, rest);
   if (sub == "info") return info_impl(inv, rest, "system info");
   if (sub == "prune") return system_prune(inv, rest);

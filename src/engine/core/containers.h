@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -62,6 +64,13 @@ Result<store::Container> reconcile_container(Engine& e, const std::string& id);
 Status reconcile_all(Engine& e);
 // What the monitor's exit command runs: reconcile, unmount, --rm.
 Status cleanup_container(Engine& e, const std::string& id);
+
+// After a reboot (or whenever containers that should be running are not): starts every
+// container whose restart policy is `always`, and `unless-stopped` ones the user did not
+// stop, like dockerd does when it starts. Returns the ids started; failures are reported
+// through `on_error` and do not stop the others. See docs/engine.md ("After a reboot").
+Result<std::vector<std::string>> boot_containers(Engine& e,
+                                                 const std::function<void(const std::string&, const Error&)>& on_error);
 
 // Rename (Docker: names stay unique).
 Status rename_container(Engine& e, const std::string& ref, const std::string& new_name);

@@ -97,6 +97,7 @@ json inspect_json(Engine& e, const store::Container& c) {
   json hc = c.host_config;
   json points = hc.value("MountPoints", json::array());
   hc.erase("MountPoints");
+  hc.erase("StoppedByUser");
   // Docker: Path is the first word of Entrypoint + Cmd, Args the rest.
   json args = json::array();
   std::string path;

@@ -19,6 +19,16 @@ using store::ContainerState;
 
 Status remove_locked(Engine& e, const store::Container& c, bool volumes);
 
+// Remembered in the row (our own HostConfig key, not shown by inspect) so that
+// `unless-stopped` containers stay stopped across a reboot.
+Status mark_stopped_by_user(Engine& e, const std::string& id, bool stopped) {
+  TRY(e.containers().update(id, [&](store::Container& row) -> Status {
+    row.host_config["StoppedByUser"] = stopped;
+    return {};
+  }));
+  return {};
+}
+
 namespace {
 
 bool is_up(ContainerState s) {
@@ -64,6 +74,7 @@ Status stop_container(Engine& e, const std::string& ref, std::optional<int> time
   store::Container c = TRY(refresh_locked(e, id));
   if (!is_up(c.state)) return {};
   TRY(write_file_atomic(e.paths().stop_marker(id), "", 0600));
+  TRY(mark_stopped_by_user(e, id, true));
   std::string sig_name = signal.empty() ? c.config.value("StopSignal", "SIGTERM") : signal;
   int sig = TRY(runtime::parse_signal(sig_name));
   int secs = timeout ? *timeout : c.config.value("StopTimeout", 10);
@@ -96,7 +107,10 @@ Status kill_container(Engine& e, const std::string& ref, const std::string& sign
   std::string stop_sig = c.config.value("StopSignal", "SIGTERM");
   auto stop_num = runtime::parse_signal(stop_sig);
   if (sig == SIGKILL || (stop_num && *stop_num == sig))
+  {
     TRY(write_file_atomic(e.paths().stop_marker(id), "", 0600));  // a kill is a manual stop
+    TRY(mark_stopped_by_user(e, id, true));
+  }
   TRY_CTX(runtime::kill_container(rt(e), id, sig, false), "kill container " + c.name);
   e.emit_container(c, "kill", {{"signal", std::to_string(sig)}});
   if (sig == SIGKILL) {
@@ -225,6 +239,29 @@ Result<int> wait_container(Engine& e, const std::string& ref, WaitCondition cond
       ::usleep(50000);
     }
   }
+}
+
+}  // namespace md::engine
+
+namespace md::engine {
+
+Result<std::vector<std::string>> boot_containers(Engine& e,
+                                                 const std::function<void(const std::string&, const Error&)>& on_error) {
+  TRY(reconcile_all(e));
+  store::ContainerFilter f;
+  f.all = true;
+  std::vector<std::string> started;
+  for (auto& c : TRY(e.containers().list(f))) {
+    if (c.state != ContainerState::kExited && c.state != ContainerState::kCreated) continue;
+    std::string policy = c.host_config.value("RestartPolicy", json::object()).value("Name", "no");
+    bool stopped_by_user = c.host_config.value("StoppedByUser", false);
+    if (policy != "always" && !(policy == "unless-stopped" && !stopped_by_user)) continue;
+    if (c.state == ContainerState::kCreated && c.started_at == 0) continue;  // never started
+    auto st = start_container(e, c.id);
+    if (st) started.push_back(c.id);
+    else on_error(c.name, st.error());
+  }
+  return started;
 }
 
 }  // namespace md::engine

@@ -92,6 +92,7 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
     row.reason.clear();
     row.restart_count = 0;
     row.health = st ? st->health : json();
+    row.host_config["StoppedByUser"] = false;
     return {};
   }));
   unmount.cancel();
