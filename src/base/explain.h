@@ -15,6 +15,11 @@ class Explain {
  public:
   static bool enabled() { return enabled_; }
   static void enable(int fd);
+  // Stops explaining (the fd is the caller's to close).
+  static void disable() {
+    enabled_ = false;
+    fd_ = 2;
+  }
   static int fd() { return fd_; }
   // Logs `what` with the time since the previous step (or since enable()).
   static void step(const std::string& what);

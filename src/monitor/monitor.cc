@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/explain.h"
 #include "base/file_util.h"
 #include "base/scope_guard.h"
 #include "base/unique_fd.h"
@@ -620,6 +621,11 @@ int Monitor::run(int ready_fd) {
   if (auto s = launch(); !s) return fail_early(s.error().message);
   st_.state = "running";
   write_status();
+  if (Explain::enabled()) {  // the explain fd is the CLI's stderr: let go of it
+    Explain::step("container started; the monitor takes over");
+    ::close(Explain::fd());
+    Explain::disable();
+  }
   report_ready(0);
   // What launching allocated (config JSON, plan, seccomp) is garbage now, and the runtime
   // library's code is not needed until a restart: last thing before the loop.

@@ -9,6 +9,7 @@
 
 #include "base/explain.h"
 #include "base/file_util.h"
+#include "base/unique_fd.h"
 #include "engine/core/container_config.h"
 #include "engine/store/ids.h"
 
@@ -149,9 +150,17 @@ Status spawn_monitor(Engine& e, const store::Container& c, const MonitorStart& o
   argv.push_back(nullptr);
 
   Explain::step("spawn minidocker-monitor");
+  // --explain: the monitor (which runs the runtime) writes its steps to our stderr.
+  UniqueFd explain_fd;
+  if (Explain::enabled()) explain_fd = UniqueFd(::fcntl(Explain::fd(), F_DUPFD_CLOEXEC, 3));
+  std::string explain_env = "MINIDOCKER_EXPLAIN_FD=" + std::to_string(explain_fd.get());
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork monitor");
   if (pid == 0) {
+    if (explain_fd.valid()) {
+      ::fcntl(explain_fd.get(), F_SETFD, 0);
+      ::putenv(explain_env.data());
+    }
     if (o.attach_fd >= 0) {
       int fl = ::fcntl(o.attach_fd, F_GETFD);
       if (fl >= 0) ::fcntl(o.attach_fd, F_SETFD, fl & ~FD_CLOEXEC);
@@ -162,6 +171,7 @@ Status spawn_monitor(Engine& e, const store::Container& c, const MonitorStart& o
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  explain_fd.reset();
   Explain::step("monitor reports the container started");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !path_exists(p.exit_file(c.id)))
