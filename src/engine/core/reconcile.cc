@@ -19,6 +19,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "engine/core/containers.h"
+#include "engine/core/monitor_client.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/volumes.h"
 #include "engine/store/container_lock.h"
@@ -167,17 +168,20 @@ Status remove_locked(Engine& e, const store::Container& c0, bool volumes) {
     row.state = ContainerState::kRemoving;
     return {};
   }));
-  // Stop everything: the monitor must not restart it.
+  // Stop everything. The monitor goes first, with SIGKILL: the container is being removed,
+  // so there is nothing left for it to record, and it must neither restart the container
+  // nor run its exit command (which would wait for the lock we hold).
   (void)write_file_atomic(e.paths().stop_marker(id), "", 0600);
+  pid_t monitor = c.monitor_pid;
+  if (auto st = read_monitor_status(e.paths(), id); st && st->monitor_pid) monitor = st->monitor_pid;
+  if (monitor && process_alive(monitor, monitor == c.monitor_pid ? c.monitor_start_time : 0)) {
+    ::kill(monitor, SIGKILL);
+    for (int i = 0; i < 500 && process_alive(monitor, 0); ++i) ::usleep(2000);
+  }
   runtime::GlobalOptions g{e.paths().runtime_root()};
   if (path_exists(g.root + "/" + id)) {
     (void)runtime::kill_container(g, id, SIGKILL, true);
     (void)runtime::delete_container(g, id, true);
-  }
-  if (c.monitor_pid && process_alive(c.monitor_pid, c.monitor_start_time)) {
-    // It exits once its container is gone; give it a moment, then insist.
-    for (int i = 0; i < 200 && process_alive(c.monitor_pid, c.monitor_start_time); ++i) ::usleep(10000);
-    if (process_alive(c.monitor_pid, c.monitor_start_time)) ::kill(c.monitor_pid, SIGKILL);
   }
   TRY(unmount_rootfs(e.paths(), id));
   TRY_CTX(remove_tree(e.paths().container_dir(id)), "remove container directory");
