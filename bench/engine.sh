@@ -36,7 +36,10 @@ set -- -n minidocker "$MD --root $WORK/md run --rm --network none busybox true"
 if command -v podman >/dev/null; then
   P="podman --root $WORK/podman --runroot $WORK/podman-run --runtime /usr/sbin/runc --cgroup-manager cgroupfs --events-backend file"
   $P import "$WORK/busybox.tar" localhost/busybox:latest >/dev/null
-  set -- "$@" -n podman "$P run --rm --network none localhost/busybox:latest true"
+  # Podman sets nofile/nproc to 1048576 by default, which this host cannot grant (hard
+  # limit 20000, no CAP_SYS_RESOURCE): give it limits it can set.
+  PU="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+  set -- "$@" -n podman "$P run $PU --rm --network none localhost/busybox:latest true"
 else
   echo "(podman not installed: skipped)"
 fi
@@ -67,7 +70,7 @@ sleep 1
 id=$("$MD" --root "$WORK/md" inspect -f '{{.Id}}' md-idle)
 printf '  %-22s %s\n' minidocker-monitor "$(awk '/VmRSS/{print $2}' /proc/$(cat "$WORK/md/run/$id/monitor.pid")/status)"
 if [ -n "${P:-}" ]; then
-  $P run -d --name pd-idle localhost/busybox:latest sleep 1000 >/dev/null
+  $P run $PU -d --name pd-idle localhost/busybox:latest sleep 1000 >/dev/null
   sleep 1
   for pid in $(pgrep -f "conmon.*$WORK"); do printf '  %-22s %s\n' conmon "$(awk '/VmRSS/{print $2}' /proc/$pid/status)"; done
 fi

@@ -80,9 +80,14 @@ int start_and_attach(engine::Engine& e, const std::string& id, bool interactive,
   }
   pump_attach(ours.get(), ao);
   ours.reset();
+  Explain::step("container output ended (monitor closed the attach stream)");
   auto code = engine::wait_container(e, id, engine::WaitCondition::kNotRunning);
+  Explain::step("container exited: recorded, rootfs unmounted, runtime state deleted");
   fg.reset();  // from here the monitor's cleanup (or any command) may remove an --rm container
-  if (rm) (void)engine::remove_container(e, id, true, true);
+  if (rm) {
+    (void)engine::remove_container(e, id, true, true);
+    Explain::step("container removed (--rm)");
+  }
   if (!code) return run_error(code.error(), verb);
   return *code;
 }
