@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -155,6 +156,7 @@ class Monitor {
  public:
   explicit Monitor(const MonitorOptions& o) : o_(o), g_{o.runtime_root}, restart_(o.restart) {}
   int run(int ready_fd);
+  bool foreground_client_holds_lock() const;
 
  private:
   int fail_early(const std::string& msg);
@@ -607,6 +609,12 @@ void Monitor::loop() {
   }
 }
 
+bool Monitor::foreground_client_holds_lock() const {
+  std::string dir = dir_of(o_.status_file.empty() ? o_.exit_file : o_.status_file);
+  UniqueFd fd(::open((dir + "/foreground.lock").c_str(), O_RDONLY | O_CLOEXEC));
+  return fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0;
+}
+
 int Monitor::run(int ready_fd) {
   ready_fd_ = ready_fd;
   st_.monitor_pid = ::getpid();
@@ -635,7 +643,12 @@ int Monitor::run(int ready_fd) {
   g_child_pipe_w = -1;
   health_.reset();
   attach_.reset();
-  if (!o_.exit_command.empty()) run_exit_command(o_.exit_command, o_.exit_command_args, kExitCommandMs);
+  // A foreground `minidocker run` holds <dir>/foreground.lock while it waits for the exit:
+  // it records the exit and removes an --rm container itself, so the exit command would
+  // only compete with it for the CPU (and then find nothing to do). If that CLI dies, the
+  // next minidocker command reconciles the container instead.
+  if (!o_.exit_command.empty() && !foreground_client_holds_lock())
+    run_exit_command(o_.exit_command, o_.exit_command_args, kExitCommandMs);
   return 0;
 }
 
