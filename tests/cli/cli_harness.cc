@@ -31,7 +31,15 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-std::vector<std::string> split_lines(const std::string& s) {
+}  // namespace
+
+std::string read_text(const std::string& path) {
+  std::string s = read_all(path);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string line;
@@ -40,7 +48,12 @@ std::vector<std::string> split_lines(const std::string& s) {
   return out;
 }
 
-}  // namespace
+std::string cgroup_file(const std::string& id, const std::string& controller, const std::string& v1,
+                        const std::string& v2) {
+  std::string base = "/sys/fs/cgroup/" + controller + "/minidocker-" + id + "/" + v1;
+  if (::access(base.c_str(), F_OK) == 0) return base;
+  return "/sys/fs/cgroup/minidocker-" + id + "/" + v2;
+}
 
 std::ostream& operator<<(std::ostream& os, const Out& r) {
   return os << "$ " << r.cmd << "\n[exit " << r.code << "]\n[stdout]\n" << r.out << "[stderr]\n" << r.err;
@@ -140,7 +153,7 @@ void Cli::TearDown() {
   if (skip_ || root_.empty()) return;
   // Containers first, through the CLI (the normal path)…
   Out ps = md({"ps", "-aq", "--no-trunc"}, "", std::chrono::seconds(30));
-  std::vector<std::string> ids = split_lines(ps.out);
+  std::vector<std::string> ids = lines_of(ps.out);
   for (auto& id : ids) md({"rm", "-f", id}, "", std::chrono::seconds(30));
   // …then whatever a failed test may have left: monitors and their containers, mounts,
   // cgroups.
@@ -161,7 +174,6 @@ void Cli::TearDown() {
     ::closedir(d);
   }
   for (auto& id : dirs) {
-    for (const char* base : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) (void)base;
     // Kill and remove cgroups named after the container on every hierarchy.
     Out find = run_process({"sh", "-c", "for d in /sys/fs/cgroup/minidocker-" + id + " /sys/fs/cgroup/*/minidocker-" + id +
                                             "; do [ -d \"$d\" ] || continue; for p in $(cat $d/cgroup.procs 2>/dev/null); do kill -9 $p; done; done; sleep 0.1; "

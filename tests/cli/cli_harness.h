@@ -36,6 +36,15 @@ Out run_process(const std::vector<std::string>& argv, const std::string& input =
 // Waits until `cond` is true (checked every 20 ms) or `limit` passes. Returns cond().
 bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = std::chrono::seconds(30));
 
+// A file's text without its trailing newlines ("" when unreadable).
+std::string read_text(const std::string& path);
+// Non-empty lines of `s`.
+std::vector<std::string> lines_of(const std::string& s);
+// A container's cgroup file: `v1` under the v1 `controller` hierarchy when that exists,
+// else `v2` in the unified one (this host is hybrid; either layout works).
+std::string cgroup_file(const std::string& id, const std::string& controller, const std::string& v1,
+                        const std::string& v2);
+
 std::string cli_binary();
 std::string busybox_tar();  // the busybox rootfs as a tar, built once per process
 

@@ -19,11 +19,6 @@ namespace {
 
 using Faults = Cli;
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  return s;
-}
 
 int mounts_under(const std::string& root) {
   std::stringstream ss(read_text("/proc/self/mountinfo"));

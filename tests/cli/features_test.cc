@@ -13,19 +13,8 @@ namespace {
 
 using Features = Cli;
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
 
 // The container's cgroup directory for `controller` ("memory", "pids", "cpu") on this host.
-std::string cgroup_file(const std::string& id, const std::string& controller, const std::string& v1, const std::string& v2) {
-  std::string base = "/sys/fs/cgroup/" + controller + "/minidocker-" + id + "/" + v1;
-  if (::access(base.c_str(), F_OK) == 0) return base;
-  return "/sys/fs/cgroup/minidocker-" + id + "/" + v2;
-}
 
 TEST_F(Features, MemoryPidsCpuLimitsReachTheCgroup) {
   std::string name = unique("lim");

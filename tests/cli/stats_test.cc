@@ -9,14 +9,6 @@ namespace {
 using Stats = Cli;
 using Top = Cli;
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string l;
-  while (std::getline(ss, l))
-    if (!l.empty()) out.push_back(l);
-  return out;
-}
 
 
 double percent(const std::string& s) { return std::atof(s.c_str()); }

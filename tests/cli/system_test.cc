@@ -9,14 +9,6 @@ namespace {
 
 using System = Cli;
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string l;
-  while (std::getline(ss, l))
-    if (!l.empty()) out.push_back(l);
-  return out;
-}
 
 TEST_F(System, ContainerPruneRemovesOnlyStoppedOnes) {
   std::string up = unique("up"), done = unique("done"), made = unique("made"), kept = unique("kept");

@@ -12,18 +12,7 @@ namespace {
 
 using Update = Cli;
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
 
-std::string cgroup_file(const std::string& id, const std::string& controller, const std::string& v1, const std::string& v2) {
-  std::string base = "/sys/fs/cgroup/" + controller + "/minidocker-" + id + "/" + v1;
-  if (::access(base.c_str(), F_OK) == 0) return base;
-  return "/sys/fs/cgroup/minidocker-" + id + "/" + v2;
-}
 
 std::string memory_limit(const std::string& id) {
   return read_text(cgroup_file(id, "memory", "memory.limit_in_bytes", "memory.max"));

@@ -8,14 +8,6 @@ namespace {
 
 using Volume = Cli;
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string l;
-  while (std::getline(ss, l))
-    if (!l.empty()) out.push_back(l);
-  return out;
-}
 
 TEST_F(Volume, CreateListInspectRemove) {
   std::string a = unique("a"), b = unique("b");

@@ -22,7 +22,8 @@ int cmd_exec(Invocation& inv) {
     bool lookup = err.message.find("o such container") != std::string::npos ||
                   err.message.find("not running") != std::string::npos ||
                   err.message.find("paused") != std::string::npos;
-    int rc = lookup ? 1 : err.errno_value == ENOENT ? 127 : 126;
+    bool exec_failed = err.message.find("exec: \"") != std::string::npos;
+    int rc = lookup ? 1 : exec_failed && err.errno_value == ENOENT ? 127 : 126;
     std::fprintf(stderr, "Error response from daemon: %s\n", err.message.c_str());
     return rc;
   }

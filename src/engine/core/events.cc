@@ -9,16 +9,11 @@
 
 #include "base/file_util.h"
 #include "base/unique_fd.h"
+#include "engine/store/container_store.h"
 
 namespace md::engine {
 
 namespace {
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 bool any_of(const std::vector<std::string>& wanted, const std::string& v) {
   for (auto& w : wanted)
@@ -84,7 +79,7 @@ nlohmann::json event_json(const Event& e, int64_t time_ns) {
 }
 
 void append_event(const std::string& events_file, const Event& e) {
-  std::string line = event_json(e, now_ns()).dump() + "\n";
+  std::string line = event_json(e, store::now_unix_nanos()).dump() + "\n";
   int fd = ::open(events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
   (void)!::write(fd, line.data(), line.size());
@@ -127,10 +122,10 @@ Status read_events(const std::string& events_file, const EventQuery& q,
       }
     }
     if (!q.follow) return {};
-    if (q.until_ns && now_ns() > q.until_ns) return {};
+    if (q.until_ns && store::now_unix_nanos() > q.until_ns) return {};
     if (progressed) continue;
     int timeout_ms = -1;
-    if (q.until_ns) timeout_ms = int((q.until_ns - now_ns()) / 1000000) + 1;
+    if (q.until_ns) timeout_ms = int((q.until_ns - store::now_unix_nanos()) / 1000000) + 1;
     pollfd p{ino.get(), POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms < 0 ? 1000 : std::min(timeout_ms, 1000));
     if (r > 0) {

@@ -19,15 +19,6 @@ namespace md::engine {
 
 using nlohmann::json;
 
-namespace {
-
-bool contains_ci(std::string hay, const std::string& needle) {
-  for (auto& c : hay) c = char(tolower(c));
-  return hay.find(needle) != std::string::npos;
-}
-
-}  // namespace
-
 Result<int> exec_container(Engine& e, const std::string& ref, const json& config) {
   std::string id = TRY(e.containers().resolve(ref));
   store::Container c = TRY(reconcile_container(e, id));
@@ -112,12 +103,9 @@ Result<int> exec_container(Engine& e, const std::string& ref, const json& config
   if (!sock_path.empty()) ::unlink(sock_path.c_str());
   restore_stdin();
   if (!r) {
-    std::string m = r.error().message;
-    int err = contains_ci(m, "no such file") || contains_ci(m, "not found") ? ENOENT
-              : contains_ci(m, "permission denied")                         ? EACCES
-                                                                            : r.error().errno_value;
+    // The runtime's error keeps the child's errno: ENOENT / EACCES for `exec: "x": …`.
     if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());
-    return fail(m, err);
+    return std::unexpected(r.error());
   }
   if (!tty) return *r;
   // tty: accept the master, proxy until the process exits, then reap it.

@@ -12,40 +12,17 @@
 #include "base/unique_fd.h"
 #include "engine/core/container_config.h"
 #include "engine/store/ids.h"
+#include "runtime/state_store.h"
 
 namespace md::engine {
 
 using nlohmann::json;
 
-uint64_t process_start_time(pid_t pid) {
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return 0;
-  size_t p = stat->rfind(')');
-  if (p == std::string::npos) return 0;
-  // Fields after ")" start at field 3; start time is field 22.
-  int field = 2;
-  size_t i = p + 1;
-  while (i < stat->size() && field < 22) {
-    while (i < stat->size() && (*stat)[i] == ' ') ++i;
-    ++field;
-    if (field == 22) return std::strtoull(stat->c_str() + i, nullptr, 10);
-    while (i < stat->size() && (*stat)[i] != ' ') ++i;
-  }
-  return 0;
-}
-
 bool process_alive(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
-  uint64_t st = process_start_time(pid);
-  if (st == 0) return false;
-  if (start_time != 0 && st != start_time) return false;
-  // A zombie is not alive for our purposes.
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (stat) {
-    size_t p = stat->rfind(')');
-    if (p != std::string::npos && p + 2 < stat->size() && (*stat)[p + 2] == 'Z') return false;
-  }
-  return true;
+  // The runtime's reader: nullopt for a process that is gone or a zombie.
+  auto st = runtime::process_start_time(pid);
+  return st && (start_time == 0 || *st == start_time);
 }
 
 std::optional<MonitorStatus> read_monitor_status(const Paths& paths, const std::string& id) {

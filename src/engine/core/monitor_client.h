@@ -43,8 +43,8 @@ struct MonitorStart {
 // and outlives the caller.
 Status spawn_monitor(Engine& e, const store::Container& c, const MonitorStart& o);
 
-// Whether a process with this pid and start time (/proc/pid/stat field 22) still exists.
+// Whether a process with this pid and start time (/proc/pid/stat field 22; 0 = any) still
+// exists and is not a zombie.
 bool process_alive(pid_t pid, uint64_t start_time);
-uint64_t process_start_time(pid_t pid);
 
 }  // namespace md::engine

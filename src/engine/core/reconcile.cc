@@ -25,6 +25,7 @@
 #include "engine/store/container_lock.h"
 #include "engine/store/ids.h"
 #include "runtime/container.h"
+#include "runtime/state_store.h"
 
 namespace md::engine {
 
@@ -75,7 +76,7 @@ Result<store::Container> refresh_locked(Engine& e, const std::string& id) {
       row.pid_start_time = st->pid_start_time;
       if (row.monitor_pid != st->monitor_pid) {
         row.monitor_pid = st->monitor_pid;
-        row.monitor_start_time = process_start_time(st->monitor_pid);
+        row.monitor_start_time = runtime::process_start_time(st->monitor_pid).value_or(0);
       }
       row.restart_count = st->restart_count;
       if (st->started_at) row.started_at = st->started_at;

@@ -10,6 +10,7 @@
 #include "engine/store/container_lock.h"
 #include "engine/store/ids.h"
 #include "runtime/container.h"
+#include "runtime/state_store.h"
 
 namespace md::engine {
 
@@ -52,7 +53,6 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
   }
   auto image = TRY_CTX(e.images().get(c.image), "image of container " + c.name);
   auto lower = TRY(image_lower_dirs(e.paths(), image));
-  TRY(create_rootfs_dirs(e.paths(), id));
   bool mounted = TRY(mount_rootfs(e.paths(), id, lower));
   auto unmount = ScopeGuard([&] {
     if (mounted) (void)unmount_rootfs(e.paths(), id);
@@ -85,7 +85,7 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
     row.pid = st ? st->pid : 0;
     row.pid_start_time = st ? st->pid_start_time : 0;
     row.monitor_pid = st ? st->monitor_pid : 0;
-    row.monitor_start_time = row.monitor_pid ? process_start_time(row.monitor_pid) : 0;
+    row.monitor_start_time = row.monitor_pid ? runtime::process_start_time(row.monitor_pid).value_or(0) : 0;
     row.started_at = st && st->started_at ? st->started_at : store::now_unix_nanos();
     row.finished_at = 0;
     row.exit_code = 0;
