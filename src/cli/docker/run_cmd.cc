@@ -112,7 +112,6 @@ int create_or_run(Invocation& inv, RunVerb verb) {
   auto e = inv.engine();
   if (!e) return run_error(e.error(), name);
   Explain::step("open engine state " + (*e)->paths().root);
-  (void)engine::reconcile_all(**e);
   auto c = engine::create_container(**e, engine::CreateRequest{ra.body, ra.name});
   if (!c) {
     if (c.error().message.rfind("No such image", 0) == 0)
