@@ -8,9 +8,10 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev libarchive-dev libsqlite3-dev libyaml-cpp-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables
   busybox-static procps python3 iproute2 util-linux
   runc crun podman containerd
-  hyperfine strace
+  hyperfine strace iperf3 curl
 "
 
 missing=""
