@@ -64,8 +64,55 @@ CREATE TABLE image_layers (
 CREATE INDEX image_layers_digest ON image_layers(digest);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2 (networking): networks, the endpoints that attach containers to them (with
+// the IP address allocated to each, kept from create to removal), and the host ports a
+// running container has published. An endpoint or port goes with its container
+// (ON DELETE CASCADE); a network with endpoints cannot be deleted (no cascade).
+constexpr const char kSchemaV2[] = R"sql(
+CREATE TABLE networks (
+  id       TEXT PRIMARY KEY CHECK (length(id) = 64),
+  name     TEXT NOT NULL UNIQUE,
+  driver   TEXT NOT NULL CHECK (driver IN ('bridge', 'host', 'null')),
+  bridge   TEXT NOT NULL DEFAULT '',
+  subnet   TEXT NOT NULL DEFAULT '',
+  gateway  TEXT NOT NULL DEFAULT '',
+  internal INTEGER NOT NULL DEFAULT 0,
+  dns      INTEGER NOT NULL DEFAULT 0,
+  labels   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),
+  options  TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options)),
+  created  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE endpoints (
+  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+  network_id   TEXT NOT NULL REFERENCES networks(id),
+  endpoint_id  TEXT NOT NULL UNIQUE,
+  ifname       TEXT NOT NULL,
+  ip           TEXT NOT NULL,
+  mac          TEXT NOT NULL DEFAULT '',
+  aliases      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aliases)),
+  static_ip    INTEGER NOT NULL DEFAULT 0,
+  created      INTEGER NOT NULL,
+  PRIMARY KEY (container_id, network_id),
+  UNIQUE (network_id, ip)
+) STRICT;
+CREATE INDEX endpoints_network ON endpoints(network_id);
+
+CREATE TABLE published_ports (
+  container_id   TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+  proto          TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),
+  host_ip        TEXT NOT NULL,
+  host_port      INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+  container_ip   TEXT NOT NULL,
+  container_port INTEGER NOT NULL CHECK (container_port BETWEEN 1 AND 65535),
+  PRIMARY KEY (proto, host_ip, host_port)
+) STRICT;
+CREATE INDEX published_ports_container ON published_ports(container_id);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, kSchemaV1},
+    {2, kSchemaV2},
 }};
 
 }  // namespace
