@@ -155,13 +155,25 @@ Result<ResolvedConfig> resolve_config(const json& body, const store::Image& imag
     return fail("can't create 'AutoRemove' container with restart policy", EINVAL);
   h["RestartPolicy"] = {{"Name", policy.empty() ? "no" : policy}, {"MaximumRetryCount", rp.value("MaximumRetryCount", 0)}};
 
+  // Network mode: "default" (the bridge network), bridge, host, none, container:<x> or a
+  // user-defined network's name (resolved, with its address, by create).
   std::string net = h.value("NetworkMode", "");
-  if (net.empty() || net == "default") net = "none";  // bridge networking: issue 4
-  if (net != "none" && net != "host")
-    return fail("network mode \"" + net + "\" is not supported yet: use --network none or --network host", EINVAL);
+  if (net.empty()) net = "default";
+  if (net == "container:") return fail("invalid network mode: container: needs a container name or id", EINVAL);
   h["NetworkMode"] = net;
-  if (h.contains("PortBindings") && h["PortBindings"].is_object() && !h["PortBindings"].empty())
-    return fail("publishing ports (-p) needs bridge networking, which this build does not have yet", EINVAL);
+  bool joined = net.rfind("container:", 0) == 0;
+  bool has_ports = h.contains("PortBindings") && h["PortBindings"].is_object() && !h["PortBindings"].empty();
+  if (joined && (has_ports || h.value("PublishAllPorts", false)))
+    return fail("conflicting options: port publishing and the container type network mode", EINVAL);
+  if (joined && !c.value("Hostname", "").empty())
+    return fail("conflicting options: hostname and the network mode", EINVAL);
+  if (net == "host" && has_ports) h["PortBindings"] = json::object();  // Docker: discarded with host networking
+  for (const char* key : {"IpcMode", "UTSMode", "PidMode"}) {
+    std::string m = h.value(key, "");
+    if (m.empty() || m == "host" || m == "private" || m == "shareable" || (m.rfind("container:", 0) == 0 && m.size() > 10))
+      continue;
+    return fail(std::string("invalid ") + key + " \"" + m + "\": use host, private or container:<name|id>", EINVAL);
+  }
   for (auto k : {"Binds", "CapAdd", "CapDrop", "SecurityOpt", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "Ulimits", "Mounts", "GroupAdd"})
     if (!h.contains(k)) h[k] = nullptr;
   if (!h.contains("LogConfig")) h["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};

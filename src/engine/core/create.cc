@@ -7,6 +7,7 @@
 #include "engine/core/container_config.h"
 #include "engine/core/containers.h"
 #include "engine/core/mount_points.h"
+#include "engine/core/networks.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/volumes.h"
 #include "engine/store/ids.h"
@@ -43,6 +44,19 @@ Result<store::Container> create_container(Engine& e, const CreateRequest& r) {
   });
   rc.host_config["MountPoints"] = points;
 
+  // container:<x> modes name x by id, so a rename of x does not break this container.
+  for (const char* key : {"NetworkMode", "IpcMode", "UTSMode", "PidMode"}) {
+    std::string m = rc.host_config.value(key, "");
+    if (m.rfind("container:", 0) != 0) continue;
+    auto peer = e.containers().resolve(m.substr(10));
+    if (!peer) return fail("cannot join namespaces of container " + m.substr(10) + ": " + peer.error().message, ENOENT);
+    rc.host_config[key] = "container:" + *peer;
+  }
+  // A network that does not exist fails before anything is made.
+  if (std::string m = rc.host_config.value("NetworkMode", "");
+      m != "none" && m != "host" && m.rfind("container:", 0) != 0)
+    TRY(network_for_mode(e, m));
+
   store::Container c;
   c.name = name;
   c.image = image->id;
@@ -64,6 +78,10 @@ Result<store::Container> create_container(Engine& e, const CreateRequest& r) {
     (void)remove_tree(e.paths().container_dir(row->id));
     (void)e.containers().remove(row->id);
   });
+  json endpoints = json::object();
+  if (r.body.contains("NetworkingConfig") && r.body["NetworkingConfig"].is_object())
+    endpoints = r.body["NetworkingConfig"].value("EndpointsConfig", json::object());
+  TRY(allocate_container_endpoints(e, *row, endpoints));
   TRY_CTX(create_rootfs_dirs(e.paths(), row->id), "create container directory");
   Explain::step("record container " + store::short_id(row->id) + " (" + row->name + ") and its directories");
   drop_row.cancel();

@@ -25,7 +25,7 @@ std::string self_exe() {
 }  // namespace
 
 Engine::Engine(Paths p, store::Database db)
-    : paths_(std::move(p)), db_(std::move(db)), containers_(db_), images_(db_) {}
+    : paths_(std::move(p)), db_(std::move(db)), containers_(db_), images_(db_), networks_(db_) {}
 
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& o) {
   Paths p = Paths::resolve(o.root, o.run_root);

@@ -21,6 +21,7 @@
 #include "engine/store/container_store.h"
 #include "engine/store/database.h"
 #include "engine/store/image_store.h"
+#include "engine/store/network_store.h"
 
 namespace md::engine {
 
@@ -44,6 +45,7 @@ class Engine {
   store::Database& db() { return db_; }
   store::ContainerStore& containers() { return containers_; }
   store::ImageStore& images() { return images_; }
+  store::NetworkStore& networks() { return networks_; }
   const std::string& monitor_path() const { return monitor_path_; }
   const std::string& self_path() const { return self_path_; }
 
@@ -59,6 +61,7 @@ class Engine {
   store::Database db_;
   store::ContainerStore containers_;
   store::ImageStore images_;
+  store::NetworkStore networks_;
   std::string monitor_path_;
   std::string self_path_;
 };

@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "engine/core/containers.h"
+#include "engine/core/networks.h"
 #include "engine/core/spec_builder.h"
 #include "engine/store/ids.h"
 
@@ -163,12 +164,7 @@ json inspect_json(Engine& e, const store::Container& c) {
         {"Name", "overlay2"}}},
       {"Mounts", mounts},
       {"Config", cfg},
-      {"NetworkSettings",
-       {{"Bridge", ""}, {"SandboxID", ""}, {"HairpinMode", false}, {"Ports", json::object()},
-        {"SandboxKey", c.pid ? "/proc/" + std::to_string(c.pid) + "/ns/net" : ""},
-        {"Gateway", ""}, {"IPAddress", ""}, {"IPPrefixLen", 0}, {"MacAddress", ""},
-        {"Networks", {{hc.value("NetworkMode", "none"), {{"NetworkID", ""}, {"EndpointID", ""}, {"Gateway", ""},
-                                                        {"IPAddress", ""}, {"IPPrefixLen", 0}, {"MacAddress", ""}}}}}}},
+      {"NetworkSettings", network_settings_json(e, c)},
   };
   return j;
 }

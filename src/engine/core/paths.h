@@ -8,11 +8,15 @@
 //                                   bundle), hostname, hosts, resolv.conf, <id>-json.log
 //     volumes/<name>/_data          named volumes
 //     events.log                    Docker-shaped events, one JSON line each
+//     daemon.json                   optional: default bridge, subnet, address pools, DNS
+//     network.lock                  flock for bridges, nftables and DNS files
 //   run root (--runroot, MINIDOCKER_RUNROOT; /run/minidocker for the default root, else
 //            <root>/run): what must not survive a reboot
 //     runtime/                      the runtime library's state (its --root)
 //     <id>/                         the monitor's: status.json, exit.json, monitor.pid,
 //                                   attach.sock, control socket, stopped (stop marker)
+//     netns/<id>                    the container's pinned network namespace (bridge networks)
+//     dns/<network id>.{hosts,pid}  the network's DNS server: its names, its pid
 //
 // Socket paths must fit sun_path (108 bytes): keep custom roots short (≤ ~20 characters).
 #pragma once
@@ -57,6 +61,15 @@ struct Paths {
   std::string attach_socket(std::string_view id) const { return monitor_dir(id) + "/attach.sock"; }
   std::string control_socket(std::string_view id) const { return monitor_dir(id) + "/ctl.sock"; }
   std::string stop_marker(std::string_view id) const { return monitor_dir(id) + "/stopped"; }
+
+  // Networking (docs/networking.md).
+  std::string daemon_config() const { return root + "/daemon.json"; }      // bridge, bip, pools, dns
+  std::string network_lock() const { return root + "/network.lock"; }      // flock: bridges, nft, DNS files
+  std::string netns_dir() const { return run_root + "/netns"; }
+  std::string netns_file(std::string_view id) const { return netns_dir() + "/" + std::string(id); }  // pinned netns
+  std::string dns_dir() const { return run_root + "/dns"; }
+  std::string dns_hosts(std::string_view network_id) const { return dns_dir() + "/" + std::string(network_id) + ".hosts"; }
+  std::string dns_pid(std::string_view network_id) const { return dns_dir() + "/" + std::string(network_id) + ".pid"; }
 };
 
 }  // namespace md::engine

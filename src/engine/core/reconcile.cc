@@ -19,6 +19,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "engine/core/containers.h"
+#include "engine/core/network_setup.h"
 #include "engine/core/monitor_client.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/volumes.h"
@@ -42,11 +43,13 @@ bool foreground_client_alive(const Paths& p, const std::string& id) {
   return ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0;  // held by the foreground CLI
 }
 
-Status teardown(Engine& e, const std::string& id) {
+Status teardown(Engine& e, const store::Container& c) {
+  const std::string& id = c.id;
   runtime::GlobalOptions g{e.paths().runtime_root()};
   if (path_exists(g.root + "/" + id)) (void)runtime::delete_container(g, id, true);
+  auto net = teardown_container_network(e, c);
   TRY(unmount_rootfs(e.paths(), id));
-  return {};
+  return net;
 }
 
 }  // namespace
@@ -108,7 +111,7 @@ Result<store::Container> refresh_locked(Engine& e, const std::string& id) {
     reason = "monitor died: the container was " + std::string(proc ? "killed" : "already gone");
     emit_die = true;
   }
-  TRY(teardown(e, id));
+  TRY(teardown(e, c));
   store::Container updated = TRY(e.containers().update(id, [&](store::Container& row) -> Status {
     row.state = ContainerState::kExited;
     row.pid = 0;
@@ -184,6 +187,7 @@ Status remove_locked(Engine& e, const store::Container& c0, bool volumes) {
     (void)runtime::kill_container(g, id, SIGKILL, true);
     (void)runtime::delete_container(g, id, true);
   }
+  TRY(teardown_container_network(e, c));
   TRY(unmount_rootfs(e.paths(), id));
   TRY_CTX(remove_tree(e.paths().container_dir(id)), "remove container directory");
   (void)remove_tree(e.paths().monitor_dir(id));

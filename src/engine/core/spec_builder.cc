@@ -190,8 +190,16 @@ std::string container_hostname(const store::Container& c) {
   return h.empty() ? store::short_id(c.id) : h;
 }
 
-Status write_etc_files(const Paths& paths, const store::Container& c) {
+Status write_etc_files(const Paths& paths, const store::Container& c, const EtcNetwork& net) {
   std::string dir = paths.container_dir(c.id);
+  if (!net.copy_from.empty()) {
+    // container:<x>: the same network, so the same names and resolvers (Docker's rule).
+    for (const char* f : {"hostname", "hosts", "resolv.conf"}) {
+      std::string text = read_file(net.copy_from + "/" + f).value_or("");
+      TRY(write_file_atomic(dir + "/" + f, text, 0644));
+    }
+    return {};
+  }
   const json& hc = c.host_config;
   bool host_net = hc.value("NetworkMode", "") == "host";
   std::string hostname = host_net ? read_file("/etc/hostname").value_or("localhost\n") : container_hostname(c) + "\n";
@@ -206,6 +214,7 @@ Status write_etc_files(const Paths& paths, const store::Container& c) {
     hosts =
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
         "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+    for (auto& ip : net.own_addresses) hosts += ip + "\t" + container_hostname(c) + "\n";
   }
   if (hc.contains("ExtraHosts") && hc["ExtraHosts"].is_array())
     for (auto& h : hc["ExtraHosts"]) {
@@ -241,6 +250,7 @@ Status write_etc_files(const Paths& paths, const store::Container& c) {
       for (auto& x : hc[k]) v.push_back(x.get<std::string>());
     return v;
   };
+  if (!net.nameservers.empty()) servers = net.nameservers;
   if (auto dns = list("Dns"); !dns.empty()) servers = dns;
   if (servers.empty()) servers = {"8.8.8.8", "8.8.4.4"};
   std::string resolv;
@@ -265,7 +275,7 @@ Status write_etc_files(const Paths& paths, const store::Container& c) {
   return write_file_atomic(dir + "/resolv.conf", resolv, 0644);
 }
 
-Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
+Result<json> build_oci_spec(const Paths& paths, const store::Container& c, const NamespaceJoin& ns) {
   const json& cfg = c.config;
   const json& hc = c.host_config;
   std::string rootfs = paths.merged(c.id);
@@ -420,8 +430,14 @@ Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
   }
 
   // --- linux
-  json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "cgroup"}}});
-  if (hc.value("NetworkMode", "") != "host") namespaces.push_back({{"type", "network"}});
+  json namespaces = json::array();
+  for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup", "network"}) {
+    if (ns.host.count(type)) continue;
+    if (std::string_view(type) == "network" && hc.value("NetworkMode", "") == "host") continue;
+    json entry = {{"type", type}};
+    if (auto it = ns.paths.find(type); it != ns.paths.end()) entry["path"] = it->second;
+    namespaces.push_back(entry);
+  }
   json resources = json::object();
   json memory = json::object();
   int64_t mem = hc.value("Memory", int64_t{0}), swap = hc.value("MemorySwap", int64_t{0});
@@ -475,6 +491,12 @@ Result<json> build_oci_spec(const Paths& paths, const store::Container& c) {
       {"linux", linux_},
   };
   if (std::string d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
+  // A UTS namespace that is not the container's own (host, or joined): its hostname is not
+  // ours to set (the OCI spec forbids hostname without a new UTS namespace).
+  if (ns.host.count("uts") || ns.paths.count("uts")) {
+    spec.erase("hostname");
+    spec.erase("domainname");
+  }
   return spec;
 }
 

@@ -9,6 +9,8 @@
 // writes. The user's flags then change those defaults.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,11 +26,24 @@ namespace md::engine {
 // given with -u is looked up in its /etc/passwd and /etc/group (inside the rootfs, never
 // following a symlink out of it). Errors: unknown user or group (ENOENT, Docker's
 // "unable to find user x: no matching entries in passwd file").
-Result<nlohmann::json> build_oci_spec(const Paths& paths, const store::Container& c);
+// `ns` says which namespaces are joined rather than created (network: the pinned netns of
+// a bridge network, or another container's; ipc/uts/pid: container:<x> modes, pods) and
+// which are the host's (--network/--ipc/--uts/--pid host).
+struct NamespaceJoin {
+  std::map<std::string, std::string> paths;  // OCI type ("network", "ipc", …) → /proc/<pid>/ns/… or pinned file
+  std::set<std::string> host;                // OCI types shared with the host (no namespace entry)
+};
+Result<nlohmann::json> build_oci_spec(const Paths& paths, const store::Container& c, const NamespaceJoin& ns = {});
 
+// What the container's /etc/hosts and /etc/resolv.conf say about its networks.
+struct EtcNetwork {
+  std::vector<std::string> own_addresses;  // "IP" lines for the container's hostname
+  std::vector<std::string> nameservers;    // replaces the host's (e.g. the network's DNS server); --dns wins
+  std::string copy_from;                   // container:<x> mode: that container's directory (its files are copied)
+};
 // Writes <container dir>/{hostname,hosts,resolv.conf} for `c` (from the host's resolver
 // configuration, with Docker's fallbacks).
-Status write_etc_files(const Paths& paths, const store::Container& c);
+Status write_etc_files(const Paths& paths, const store::Container& c, const EtcNetwork& net = {});
 
 // The container's hostname: Config.Hostname, else the 12-character id.
 std::string container_hostname(const store::Container& c);

@@ -5,6 +5,7 @@
 #include "base/file_util.h"
 #include "base/scope_guard.h"
 #include "engine/core/containers.h"
+#include "engine/core/network_setup.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/spec_builder.h"
 #include "engine/store/container_lock.h"
@@ -57,8 +58,10 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
   auto unmount = ScopeGuard([&] {
     if (mounted) (void)unmount_rootfs(e.paths(), id);
   });
-  TRY(write_etc_files(e.paths(), c));
-  json spec = TRY(build_oci_spec(e.paths(), c));
+  ContainerNetwork net = TRY(setup_container_network(e, c));
+  auto unplug = ScopeGuard([&] { (void)teardown_container_network(e, c); });
+  TRY(write_etc_files(e.paths(), c, net.etc));
+  json spec = TRY(build_oci_spec(e.paths(), c, net.ns));
   TRY(write_file_atomic(e.paths().container_dir(id) + "/config.json", spec.dump(), 0600));
   Explain::step("write config.json and /etc/{hostname,hosts,resolv.conf}");
   // A runtime container left over by a crash would make the id "already exist".
@@ -96,6 +99,7 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
     return {};
   }));
   unmount.cancel();
+  unplug.cancel();
   e.emit_container(c, "start");
   Explain::step("record container " + store::short_id(id) + " running (pid " + std::to_string(c.pid) + ")");
   // The container may already have exited (a fast command): the monitor's cleanup waits
