@@ -23,7 +23,7 @@ TEST(ContainerConfig, ImageDefaultsAndOverrides) {
   EXPECT_EQ(r->config["Env"], json({"PATH=/bin", "A=user", "B=2"}));
   EXPECT_EQ(r->config["WorkingDir"], "/srv");
   EXPECT_EQ(r->config["Labels"], json({{"from", "image"}, {"mine", "1"}}));
-  EXPECT_EQ(r->host_config["NetworkMode"], "none");
+  EXPECT_EQ(r->host_config["NetworkMode"], "default");
   EXPECT_EQ(r->host_config["RestartPolicy"]["Name"], "no");
 }
 
@@ -55,7 +55,10 @@ TEST(ContainerConfig, DockerChecks) {
   EXPECT_EQ(check({{"RestartPolicy", {{"Name", "sometimes"}}}}), "invalid restart policy 'sometimes'");
   EXPECT_EQ(check({{"RestartPolicy", {{"Name", "always"}}}, {"AutoRemove", true}}),
             "can't create 'AutoRemove' container with restart policy");
-  EXPECT_NE(check({{"NetworkMode", "bridge"}}).find("not supported yet"), std::string::npos);
+  EXPECT_EQ(check({{"NetworkMode", "bridge"}}), "");
+  EXPECT_EQ(check({{"NetworkMode", "container:x"}, {"PortBindings", {{"80/tcp", json::array()}}}}),
+            "conflicting options: port publishing and the container type network mode");
+  EXPECT_NE(check({{"IpcMode", "nonsense"}}).find("invalid IpcMode"), std::string::npos);
   EXPECT_EQ(check({{"Memory", 64 << 20}}), "");
 }
 
