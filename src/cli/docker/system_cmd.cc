@@ -8,6 +8,7 @@
 #include "cli/common/units.h"
 #include "cli/docker/cli.h"
 #include "engine/core/containers.h"
+#include "engine/core/networks.h"
 #include "engine/core/system.h"
 #include "engine/store/ids.h"
 
@@ -396,6 +397,12 @@ int system_prune(Invocation& inv, const std::vector<std::string>& args) {
   if (!containers) return daemon_error(containers.error().message);
   print_deleted("Deleted Containers:", containers->deleted);
   total += containers->reclaimed;
+  std::vector<std::string> label_filters;
+  for (auto& fl : f.list("filter"))
+    if (fl.rfind("label=", 0) == 0) label_filters.push_back(fl.substr(6));
+  auto networks = engine::prune_networks(**e, label_filters);
+  if (!networks) return daemon_error(networks.error().message);
+  print_deleted("Deleted Networks:", *networks);
   if (volumes) {
     auto v = engine::prune_unused_volumes(**e, false, *pf);
     if (!v) return daemon_error(v.error().message);
