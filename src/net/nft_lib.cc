@@ -112,8 +112,9 @@ int nft_error_errno(std::string_view raw) {
   for (const auto& e : split_errors(raw)) {
     for (int err : kKnown) {
       std::string_view text = std::strerror(err);
-      if (e.message.ends_with(text) && e.message.size() > text.size() &&
-          e.message[e.message.size() - text.size() - 1] == ' ')
+      // "Could not process rule: File exists", or just "No such file or directory".
+      if (e.message == text || (e.message.ends_with(text) && e.message.size() > text.size() &&
+                                e.message[e.message.size() - text.size() - 1] == ' '))
         return err;
     }
   }

@@ -56,12 +56,12 @@ std::string fmt(std::string_view f, const A&... args) {
 //   `ct status ! dnat`.
 // - `priority dstnat` is refused for the nat output hook by nft 1.0.6: -100 is
 //   the same number.
+// - The table's comment goes on `create table`: given in the `table ip T { }`
+//   block that follows (an update, as far as the kernel is concerned) it is lost.
 // - The map lookups are written `dnat ip to <key> map @m`; nft 1.0.6 infers the
 //   address . port split from the map's value type.
-constexpr std::string_view kLayout = R"(create table ip @T@
+constexpr std::string_view kLayout = R"(create table ip @T@ { comment "minidocker container networks: managed by minidocker, do not edit"; }
 table ip @T@ {
-	comment "minidocker container networks: managed by minidocker, do not edit"
-
 	set bridges { type ifname; }
 	set internal_bridges { type ifname; }
 	set same_bridge { type ifname . ifname; }
