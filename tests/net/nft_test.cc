@@ -19,9 +19,13 @@
 // hanging.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -729,6 +733,107 @@ TEST_P(NftTopologyTest, NetworksAreIsolatedFromEachOther) {
   auto seen = tcp_roundtrip(c2_.get(), "10.200.0.2", kServicePort, listener.get());
   ASSERT_TRUE(seen) << seen.error().message;
   EXPECT_EQ(*seen, "10.200.0.3");
+}
+
+// An IPv4/UDP packet, built by hand: the container's own stack would never send
+// 127.0.0.1 out of eth0, an attacker's raw socket would.
+std::string ipv4_udp(const char* src, const char* dst, uint16_t dport, std::string_view payload) {
+  std::string p(28, '\0');
+  auto put16 = [&](size_t at, uint16_t v) {
+    p[at] = char(v >> 8);
+    p[at + 1] = char(v & 0xff);
+  };
+  p[0] = 0x45;  // IPv4, 20-byte header
+  put16(2, uint16_t(28 + payload.size()));
+  p[8] = 64;  // TTL
+  p[9] = IPPROTO_UDP;
+  in_addr a;
+  ::inet_pton(AF_INET, src, &a);
+  std::memcpy(&p[12], &a, 4);
+  ::inet_pton(AF_INET, dst, &a);
+  std::memcpy(&p[16], &a, 4);
+  uint32_t sum = 0;
+  for (size_t i = 0; i < 20; i += 2) sum += (uint8_t(p[i]) << 8) | uint8_t(p[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  put16(10, uint16_t(~sum));
+  put16(20, 40000);  // source port
+  put16(22, dport);
+  put16(24, uint16_t(8 + payload.size()));  // UDP checksum 0: none (allowed for IPv4)
+  p += payload;
+  return p;
+}
+
+TEST_P(NftTopologyTest, ContainersCannotReachTheHostsLoopback) {
+  // route_localnet=1 on the bridge (needed for 127.0.0.1 → published port) also
+  // lets the kernel accept packets FOR 127.0.0.0/8 arriving on it: a container
+  // could reach services the host binds to 127.0.0.1. localnet_guard drops them.
+  UniqueFd host_sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in any = address("0.0.0.0", 9999);
+  ASSERT_EQ(::bind(host_sock.get(), reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  set_safety_timeouts(host_sock.get());
+
+  ifreq bridge{};
+  std::strcpy(bridge.ifr_name, "mdbr0");
+  ASSERT_EQ(::ioctl(host_sock.get(), SIOCGIFHWADDR, &bridge), 0) << std::strerror(errno);
+
+  // Both packets leave c1's eth0 through one packet socket, on one CPU: they are
+  // processed in order (see Probe), so when the marker (to the bridge address)
+  // has arrived, the 127.0.0.1 packet has been delivered or dropped.
+  UniqueFd raw;
+  sockaddr_ll to{};
+  {
+    EnterNetns in(c1_.get());
+    ASSERT_TRUE(in.ok());
+    raw.reset(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP)));
+    ASSERT_TRUE(raw) << std::strerror(errno);
+    to.sll_ifindex = int(::if_nametoindex("eth0"));
+  }
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_halen = ETH_ALEN;
+  std::memcpy(to.sll_addr, bridge.ifr_hwaddr.sa_data, ETH_ALEN);
+  auto send_raw = [&](const std::string& packet) {
+    return ::sendto(raw.get(), packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                    sizeof to) == ssize_t(packet.size());
+  };
+  const std::string marker = ipv4_udp("10.200.0.2", "10.200.0.1", 9999, "mark");
+  const std::string attack = ipv4_udp("10.200.0.2", "127.0.0.1", 9999, "evil");
+
+  // What the host socket receives up to and including the marker.
+  auto attempt = [&]() -> std::string {
+    // Warm-up until a marker arrives (link-watch may not have activated the qdisc).
+    bool arrived = false;
+    for (int i = 0; i < 50 && !arrived; ++i) {
+      send_raw(marker);
+      pollfd p{host_sock.get(), POLLIN, 0};
+      if (::poll(&p, 1, 200) == 1) {
+        char buf[16];
+        while (::recv(host_sock.get(), buf, sizeof buf, MSG_DONTWAIT) > 0) arrived = true;
+      }
+    }
+    if (!arrived) return "marker never arrived";
+    cpu_set_t saved, one;
+    ::sched_getaffinity(0, sizeof saved, &saved);
+    CPU_ZERO(&one);
+    CPU_SET(::sched_getcpu(), &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+    bool sent = send_raw(attack) && send_raw(marker);
+    ::sched_setaffinity(0, sizeof saved, &saved);
+    if (!sent) return std::string("send: ") + std::strerror(errno);
+    std::string got;
+    for (;;) {
+      char buf[16];
+      ssize_t n = ::recv(host_sock.get(), buf, sizeof buf, 0);
+      if (n <= 0) return got + " recv: " + std::strerror(errno);
+      got += std::string(buf, size_t(n));
+      if (got.ends_with("mark")) return got;
+    }
+  };
+  EXPECT_EQ(attempt(), "mark") << "a container reached 127.0.0.1 on the host";
+
+  // Control: without the guard the same packet does get in, so the test is real.
+  ASSERT_SHELL("nft flush chain ip md_test localnet_guard");
+  EXPECT_EQ(attempt(), "evilmark");
 }
 
 INSTANTIATE_TEST_SUITE_P(BridgeNf, NftTopologyTest, ::testing::Bool(),
