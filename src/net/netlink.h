@@ -5,12 +5,15 @@
 // every call acts on that namespace, whatever namespace the calling thread is in
 // later. To configure a container's side, open a second object with open_in().
 //
-// Requests are built by hand with libnl's message primitives rather than with
-// libnl-route's objects: those send ifi_change = 0, which the kernel reads as "every
-// flag", so bringing a link up through them also clears IFF_MULTICAST and friends.
+// Requests are built with libnl's message primitives (nlmsg_*, nla_*) rather than
+// libnl-route's link/addr/route objects, so that each operation is the one request we
+// choose: a veth pair with its peer's namespace, MTU, bridge and up state in a single
+// RTM_NEWLINK; set_up by name without a lookup first; no object caches.
 //
-// Errors carry the kernel's errno and, when the kernel gave one, its extended-ack text
-// ("create veth mdv1: File exists"). Not thread-safe: one request at a time per object.
+// Errors carry the kernel's own errno (libnl's codes would fold EADDRINUSE into
+// "exists") and, when the kernel gave one, its extended-ack text:
+// "add default route via 192.0.2.1: Network is unreachable (Nexthop has invalid
+// gateway)". Not thread-safe: one request at a time per object.
 #pragma once
 
 #include <cstdint>

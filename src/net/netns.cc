@@ -99,6 +99,7 @@ Status remove_pinned_netns(const std::string& path) {
   if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL &&
       errno != ENOENT)
     return fail_errno("unmount network namespace " + path);
+  // Also what frees the copies of the pin in other mount namespaces (see netns.h).
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return fail_errno("remove network namespace file " + path);
   return {};

@@ -28,9 +28,13 @@ namespace md::net {
 // remove_pinned_netns first); errno of open/unshare/mount/netlink otherwise.
 Status create_pinned_netns(const std::string& path);
 
-// Unpins the namespace at `path` (lazy unmount) and removes the file. The namespace
-// itself disappears once no process or fd refers to it any more (the kernel then
-// deletes its interfaces: a veth pair goes away with either end's namespace).
+// Unpins the namespace at `path` (lazy unmount) and removes the file. Removing the
+// file also detaches the copies of the pin that other mount namespaces took (every
+// mount namespace made after the pin starts with one; Linux >= 3.18 drops mounts on
+// an unlinked file everywhere), so those do not keep the namespace alive.
+// The namespace itself goes once no process or fd refers to it any more; the kernel
+// then deletes its interfaces (a veth pair with either end) asynchronously, tens of
+// milliseconds later: do not reuse a veth name right after unpinning.
 // A missing `path` or a plain file that is not mounted is success.
 Status remove_pinned_netns(const std::string& path);
 

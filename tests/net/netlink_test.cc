@@ -10,17 +10,21 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -246,6 +250,51 @@ TEST_F(NetnsTest, EnterSwitchesTheThreadAndNestedScopesUnwindInOrder) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().errno_value, EBADF);
   EXPECT_EQ(thread_netns_inode(), outside);
+}
+
+TEST_F(NetnsTest, RemovingThePinAlsoDropsCopiesInOtherMountNamespaces) {
+  std::string pin = path("ns");
+  ASSERT_OK(create_pinned_netns(pin));
+  struct Unpin {
+    std::string pin;
+    ~Unpin() { (void)remove_pinned_netns(pin); }
+  } unpin{pin};
+
+  // A child takes a copy of our mounts, the pin included, into a new mount namespace
+  // that receives no propagation at all from ours, and reports whether it still sees
+  // the pin once we removed ours. (It must not: its copy would keep the namespace and
+  // its veth alive as long as the child lives.)
+  int ready[2], go[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(go, O_CLOEXEC), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto sees_pin = [&] {
+      static char info[1 << 16];
+      int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+      ssize_t n = 0, r;
+      while (fd >= 0 && (r = ::read(fd, info + n, sizeof info - 1 - n)) > 0) n += r;
+      if (fd >= 0) ::close(fd);
+      info[n] = 0;
+      return std::strstr(info, pin.c_str()) != nullptr;
+    };
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_PRIVATE | MS_REC, nullptr) != 0)
+      ::_exit(2);
+    char c = sees_pin() ? '1' : '0';
+    if (::write(ready[1], &c, 1) != 1 || ::read(go[0], &c, 1) != 1) ::_exit(3);
+    ::_exit(sees_pin() ? 1 : 0);
+  }
+  char seen_before = 0;
+  EXPECT_EQ(::read(ready[0], &seen_before, 1), 1);
+  EXPECT_EQ(seen_before, '1') << "the child's mount namespace should start with a copy of the pin";
+  EXPECT_OK(remove_pinned_netns(pin));
+  EXPECT_EQ(::write(go[1], "g", 1), 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  for (int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's copy of the pin survived (1) or its setup failed (2, 3)";
 }
 
 // ---------------------------------------------------------------- netlink
