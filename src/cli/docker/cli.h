@@ -86,8 +86,9 @@ int cmd_rmi(Invocation&);
 int cmd_history(Invocation&);
 int cmd_image_inspect(Invocation&);
 int cmd_image_prune(Invocation&);
-// volumes, system
+// volumes, networks, system
 int cmd_volume(Invocation&);
+int cmd_network(Invocation&);
 int cmd_system(Invocation&);
 
 }  // namespace md::cli

@@ -1,11 +1,12 @@
-// inspect: containers (and, with --type or as a fallback, images and volumes), Docker's
-// JSON array, or -f/--format through the Go template subset.
+// inspect: containers (and, with --type or as a fallback in Docker's order, images,
+// networks and volumes), Docker's JSON array, or -f/--format through the Go template subset.
 #include <cstdio>
 
 #include "cli/common/go_template.h"
 #include "cli/docker/cli.h"
 #include "cli/docker/image_views.h"
 #include "engine/core/containers.h"
+#include "engine/core/networks.h"
 #include "engine/core/volumes.h"
 
 namespace md::cli {
@@ -32,11 +33,11 @@ int cmd_inspect(Invocation& inv) {
   FlagSet f("minidocker inspect [OPTIONS] NAME|ID [NAME|ID...]",
             {{"format", 'f', FlagKind::kValue, "Format output using a custom template"},
              {"size", 's', FlagKind::kBool, "Display total file sizes if the type is container"},
-             {"type", 0, FlagKind::kValue, "Only inspect objects of the given type (container, image, volume)"}});
+             {"type", 0, FlagKind::kValue, "Only inspect objects of the given type (container, image, network, volume)"}});
   int rc = 0;
   if (!parse_or_exit(f, "inspect", inv.args, &rc) || !require_args(f, "inspect", 1, SIZE_MAX, &rc)) return rc;
   std::string type = f.value("type");
-  if (!type.empty() && type != "container" && type != "image" && type != "volume")
+  if (!type.empty() && type != "container" && type != "image" && type != "network" && type != "volume")
     return std::fprintf(stderr, "\"%s\" is not a valid value for --type\n", type.c_str()), 1;
   auto e = inv.engine();
   if (!e) return report(e.error());
@@ -57,6 +58,13 @@ int cmd_inspect(Invocation& inv) {
         items.push_back(*img);
         continue;
       }
+    }
+    if (type.empty() || type == "network") {
+      if (engine::ensure_builtin_networks(**e))
+        if (auto n = (*e)->networks().get(ref)) {
+          items.push_back(engine::network_json(**e, *n));
+          continue;
+        }
     }
     if (type.empty() || type == "volume") {
       if (auto v = engine::inspect_volume(**e, ref)) {

@@ -1,5 +1,5 @@
 // minidocker: Docker's command line, daemonless. Global flags, then a verb (or a group
-// and a verb: `container ls`, `image rm`, `volume create`, `system df`).
+// and a verb: `container ls`, `image rm`, `volume create`, `network ls`, `system df`).
 #include <signal.h>
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ const Verb kVerbs[] = {
     {"rm", cmd_rm, "Remove one or more containers"},
     {"ps", cmd_ps, "List containers"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
-    {"inspect", cmd_inspect, "Return low-level information on containers, images or volumes"},
+    {"inspect", cmd_inspect, "Return low-level information on containers, images, networks or volumes"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
     {"rename", cmd_rename, "Rename a container"},
@@ -52,6 +52,7 @@ const Verb kVerbs[] = {
     {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"top", cmd_top, "Display the running processes of a container"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"update", cmd_update, "Update configuration of one or more containers"},
     {"info", cmd_info, "Display system-wide information"},
     {"version", cmd_version, "Show the minidocker version information"},
@@ -76,6 +77,7 @@ void print_help() {
       "\nManagement Commands:\n"
       "  container  Manage containers (ls, run, rm, … and `container export-config`)\n"
       "  image      Manage images\n"
+      "  network    Manage networks\n"
       "  volume     Manage volumes\n"
       "  system     Manage minidocker (df, info, prune)\n"
       "\nGlobal Options:\n"
@@ -142,7 +144,7 @@ int main_impl(int argc, char** argv) {
   }
   std::string verb = args[i++];
   std::string group;
-  if (verb == "container" || verb == "image" || verb == "volume" || verb == "system") {
+  if (verb == "container" || verb == "image" || verb == "volume" || verb == "network" || verb == "system") {
     group = verb;
     if (i >= args.size() || args[i] == "--help" || args[i] == "-h") {
       std::printf("\nUsage:  minidocker %s COMMAND\n\nRun 'minidocker --help' for the commands.\n", group.c_str());
@@ -165,10 +167,10 @@ int main_impl(int argc, char** argv) {
     fn = kImageVerbs.at(verb);
     inv.verb = "image " + verb;
   }
-  if (group == "volume" || group == "system") {  // they dispatch on their own sub-verb
+  if (group == "volume" || group == "network" || group == "system") {  // they dispatch on their own sub-verb
     inv.args.insert(inv.args.begin(), verb);
     inv.verb = group;
-    fn = group == "volume" ? cmd_volume : cmd_system;
+    fn = group == "volume" ? cmd_volume : group == "network" ? cmd_network : cmd_system;
   }
   if (!fn) {
     std::fprintf(stderr, "minidocker: '%s%s' is not a minidocker command.\nSee 'minidocker --help'\n",

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/file_util.h"
@@ -12,9 +14,13 @@
 #include "cli/common/units.h"
 #include "cli/docker/cli.h"
 #include "engine/core/containers.h"
+#include "engine/core/network_setup.h"
 #include "engine/store/ids.h"
 
 namespace md::cli {
+
+// port_cmd.cc
+std::string join_host_port(const std::string& host, const std::string& port);
 
 namespace {
 
@@ -50,6 +56,132 @@ std::string command_text(const store::Container& c, bool no_trunc) {
   return "\"" + cmd + "\"";
 }
 
+// One entry of Docker's container summary "Ports" (types.Port).
+struct PortEntry {
+  std::string ip;  // "" when only exposed
+  int private_port = 0, public_port = 0;
+  std::string type;
+};
+
+bool is_up(const store::Container& c) {
+  return c.state == ContainerState::kRunning || c.state == ContainerState::kPaused ||
+         c.state == ContainerState::kRestarting;
+}
+
+// The daemon's summary ports: each published binding, and each exposed port that is not
+// published; only while the container is up (Docker clears them when it stops).
+std::vector<PortEntry> port_entries(engine::Engine& e, const store::Container& c) {
+  std::vector<PortEntry> out;
+  if (!is_up(c)) return out;
+  json ports = engine::container_ports_json(e, c);
+  for (auto& [key, bindings] : ports.items()) {
+    auto slash = key.find('/');
+    PortEntry p;
+    p.private_port = std::atoi(key.substr(0, slash).c_str());
+    p.type = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+    if (!bindings.is_array() || bindings.empty()) {
+      out.push_back(p);
+      continue;
+    }
+    for (auto& b : bindings) {
+      PortEntry q = p;
+      q.ip = b.value("HostIp", "");
+      q.public_port = std::atoi(b.value("HostPort", "0").c_str());
+      out.push_back(q);
+    }
+  }
+  return out;
+}
+
+// Docker's formatter.DisplayablePorts: "0.0.0.0:8080->80/tcp, 443/tcp", consecutive ports
+// of the same address and protocol grouped ("0.0.0.0:8000-8001->8000-8001/tcp").
+std::string displayable_ports(std::vector<PortEntry> ports) {
+  std::sort(ports.begin(), ports.end(), [](const PortEntry& i, const PortEntry& j) {
+    if (i.private_port != j.private_port) return i.private_port < j.private_port;
+    if (i.ip != j.ip) return i.ip < j.ip;
+    if (i.public_port != j.public_port) return i.public_port < j.public_port;
+    return i.type < j.type;
+  });
+  struct Group {
+    int first, last;
+  };
+  std::map<std::string, Group> groups;
+  std::vector<std::string> keys, result, host_mappings;
+  auto form = [](const std::string& key, int first, int last) {
+    auto slash = key.rfind('/');
+    std::string ip = slash == std::string::npos ? "" : key.substr(0, slash);
+    std::string type = slash == std::string::npos ? key : key.substr(slash + 1);
+    std::string g = std::to_string(first);
+    if (first != last) g += "-" + std::to_string(last);
+    if (!ip.empty()) g = join_host_port(ip, g) + "->" + g;
+    return g + "/" + type;
+  };
+  for (auto& p : ports) {
+    std::string key = p.type;
+    if (!p.ip.empty()) {
+      if (p.public_port != p.private_port) {
+        host_mappings.push_back(join_host_port(p.ip, std::to_string(p.public_port)) + "->" +
+                                std::to_string(p.private_port) + "/" + p.type);
+        continue;
+      }
+      key = p.ip + "/" + p.type;
+    }
+    auto it = groups.find(key);
+    if (it == groups.end()) {
+      groups[key] = {p.private_port, p.private_port};
+      keys.push_back(key);
+      continue;
+    }
+    if (p.private_port == it->second.last + 1) {
+      it->second.last = p.private_port;
+      continue;
+    }
+    result.push_back(form(key, it->second.first, it->second.last));
+    it->second = {p.private_port, p.private_port};
+  }
+  for (auto& k : keys) result.push_back(form(k, groups[k].first, groups[k].last));
+  for (auto& h : host_mappings) result.push_back(h);
+  std::string s;
+  for (auto& r : result) s += (s.empty() ? "" : ", ") + r;
+  return s;
+}
+
+// The names of the networks a container is on (Docker's NetworkSettings.Networks keys).
+std::vector<std::pair<std::string, std::string>> container_networks(engine::Engine& e, const store::Container& c) {
+  std::vector<std::pair<std::string, std::string>> out;  // name, id
+  std::string mode = c.host_config.value("NetworkMode", "none");
+  if (mode == "host" || mode == "none") {
+    auto n = e.networks().get(mode);
+    out.push_back({mode, n ? n->id : ""});
+    return out;
+  }
+  for (auto& ep : e.networks().endpoints_of(c.id).value_or(std::vector<store::Endpoint>{}))
+    if (auto n = e.networks().get(ep.network_id)) out.push_back({n->name, n->id});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// publish=/expose= values: "80", "80/udp", "8000-8080/tcp" → {"80/tcp", …}.
+Result<std::set<std::string>> port_filter_values(const std::string& key, const std::vector<std::string>& values) {
+  std::set<std::string> out;
+  for (auto& v : values) {
+    if (v.find(':') != std::string::npos) return fail("filter for '" + key + "' should not contain ':': " + v, EINVAL);
+    auto slash = v.find('/');
+    std::string range = v.substr(0, slash), proto = slash == std::string::npos ? "tcp" : v.substr(slash + 1);
+    auto dash = range.find('-');
+    auto num = [](const std::string& s) -> int {
+      if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) return -1;
+      int n = std::atoi(s.c_str());
+      return n <= 65535 ? n : -1;
+    };
+    int lo = num(range.substr(0, dash)), hi = dash == std::string::npos ? lo : num(range.substr(dash + 1));
+    if (lo < 0 || hi < 0 || hi < lo)
+      return fail("error while looking up for " + key + " " + v + ": invalid port range " + range, EINVAL);
+    for (int p = lo; p <= hi; ++p) out.insert(std::to_string(p) + "/" + proto);
+  }
+  return out;
+}
+
 bool match_filters(const store::Container& c, const std::map<std::string, std::vector<std::string>>& filters,
                    engine::Engine& e) {
   for (auto& [key, values] : filters) {
@@ -76,7 +208,16 @@ bool match_filters(const store::Container& c, const std::map<std::string, std::v
         auto other = e.containers().get(v);
         if (other) any |= key == "before" ? c.created < other->created : c.created > other->created;
       } else if (key == "network") {
-        any |= c.host_config.value("NetworkMode", "") == v;
+        // Docker's: a network name, or a prefix of its id.
+        for (auto& [name, id] : container_networks(e, c)) any |= name == v || (!id.empty() && id.rfind(v, 0) == 0);
+      } else if (key == "publish") {
+        auto want = port_filter_values(key, {v});
+        for (auto& p : port_entries(e, c))
+          if (!p.ip.empty()) any |= want && want->count(std::to_string(p.public_port) + "/" + p.type);
+      } else if (key == "expose") {
+        auto want = port_filter_values(key, {v});
+        if (c.config.contains("ExposedPorts") && c.config["ExposedPorts"].is_object())
+          for (auto& [k, _] : c.config["ExposedPorts"].items()) any |= want && want->count(k);
       } else {
         any = true;
       }
@@ -108,6 +249,9 @@ int cmd_ps(Invocation& inv) {
     static const std::set<std::string> kKeys = {"status", "name", "id", "exited", "label", "ancestor", "health",
                                                 "volume", "before", "since", "network", "is-task", "publish", "expose"};
     if (!kKeys.count(key)) return std::fprintf(stderr, "Error response from daemon: invalid filter '%s'\n", key.c_str()), 1;
+    if (key == "publish" || key == "expose")
+      if (auto pv = port_filter_values(key, {fl.substr(eq + 1)}); !pv)
+        return std::fprintf(stderr, "Error response from daemon: %s\n", pv.error().message.c_str()), 1;
     filters[key].push_back(fl.substr(eq + 1));
   }
   int64_t last = -1;
@@ -144,6 +288,8 @@ int cmd_ps(Invocation& inv) {
     std::string mounts;
     for (auto& m : c.host_config.value("MountPoints", json::array()))
       mounts += (mounts.empty() ? "" : ",") + (m.value("Type", "") == "volume" ? m.value("Name", "").substr(0, no_trunc ? 64 : 15) : m.value("Source", ""));
+    std::string networks;
+    for (auto& [name, id] : container_networks(**e, c)) networks += (networks.empty() ? "" : ",") + name;
     std::string size;
     if (f.boolean("size") || format.find(".Size") != std::string::npos) {
       int64_t rw = tree_size((*e)->paths().upper(c.id));
@@ -157,14 +303,14 @@ int cmd_ps(Invocation& inv) {
         {"Command", command_text(c, no_trunc)},
         {"CreatedAt", created_at_text(c.created)},
         {"RunningFor", human_duration(now - c.created) + " ago"},
-        {"Ports", ""},
+        {"Ports", displayable_ports(port_entries(**e, c))},
         {"State", store::state_name(c.state)},
         {"Status", engine::status_text(c, now)},
         {"Size", size},
         {"Names", c.name},
         {"Labels", labels},
         {"Mounts", mounts},
-        {"Networks", c.host_config.value("NetworkMode", "none")},
+        {"Networks", networks},
         {"LocalVolumes", std::to_string(c.host_config.value("MountPoints", json::array()).size())},
     };
     rows.push_back(row);
