@@ -4,9 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <tuple>
 #include <utility>
 
 namespace md::net {

@@ -19,7 +19,10 @@ PortMapping port(std::string host_ip, std::string proto, uint16_t hp, std::strin
 TEST(NftScript, CreateTableSubstitutesTheNameEverywhere) {
   auto s = nft_script::create_table("minidocker_1a2b");
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_TRUE(s->starts_with("create table ip minidocker_1a2b\ntable ip minidocker_1a2b {\n"));
+  EXPECT_TRUE(s->starts_with("create table ip minidocker_1a2b { comment \"minidocker container "
+                             "networks: managed by minidocker, do not edit\"; }\n"
+                             "table ip minidocker_1a2b {\n"))
+      << *s;
   EXPECT_EQ(s->find("@T@"), std::string::npos);
   // The rules that make it work; the full text is checked against the kernel's
   // listing in tests/net/nft_test.cc.

@@ -677,6 +677,33 @@ TEST_P(NftTopologyTest, PortPublishedOnOneAddressIsOnlyThere) {
   EXPECT_EQ(connect_errno(host_.get(), "10.200.0.1", 8081), ECONNREFUSED);
 }
 
+TEST_P(NftTopologyTest, PublishedUdpPortAnswers) {
+  UniqueFd server = socket_in(c1_.get(), SOCK_DGRAM);
+  sockaddr_in any = address("0.0.0.0", 53);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  ASSERT_TRUE(rules().add_ports({port("", "udp", 5353, "10.200.0.2", 53)}));
+  UniqueFd client = socket_in(outside_.get(), SOCK_DGRAM);
+  sockaddr_in to = address("192.0.2.1", 5353);
+  // UDP has no retransmission of its own: resend until the server has one (the
+  // first datagrams can meet links link-watch has not activated yet).
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  char buf[16];
+  ssize_t n = -1;
+  for (int i = 0; i < 50 && n < 0; ++i) {
+    ::sendto(client.get(), "query", 5, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    pollfd p{server.get(), POLLIN, 0};
+    if (::poll(&p, 1, 200) == 1)
+      n = ::recvfrom(server.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+  }
+  ASSERT_EQ(n, 5) << "no datagram reached the container";
+  EXPECT_EQ(ip_of(from), "192.0.2.2");
+  ASSERT_EQ(::sendto(server.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&from), len), 6);
+  n = ::recv(client.get(), buf, sizeof buf, 0);
+  ASSERT_EQ(n, 6) << std::strerror(errno);
+  EXPECT_EQ(std::string(buf, 6), "answer");
+}
+
 TEST_P(NftTopologyTest, EgressIsMasqueradedToTheHostAddress) {
   // The outside namespace has no route to 10.200.0.0/24: only a masqueraded
   // connection can complete.
