@@ -1,6 +1,7 @@
 #include "dns/dns_server.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -288,6 +289,10 @@ void DnsServer::accept_tcp() {
       oldest->closed = true;
       oldest->fd.reset();
     }
+    // Pipelined answers are separate writes: Nagle would hold each behind the
+    // client's delayed ACK.
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     TcpConnection& c = connections_.emplace_back();
     c.id = next_connection_id_++;
     c.fd = std::move(fd);

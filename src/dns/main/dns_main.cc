@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   }
   // SIGTERM/SIGINT arrive through a signalfd that the poll loop watches: a clean
   // return from run() removes the pid file and closes the sockets.
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal never
+  // reaches a signalfd: restore the defaults first (blocked, they cannot kill us).
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
