@@ -69,6 +69,9 @@ Status plug(net::Netlink& host, net::Netlink& inside, int nsfd, const store::Net
   std::string veth = host_veth_name(ep);
   (void)host.delete_link(veth);  // a leftover of a crash would make the name taken
   TRY_CTX(host.create_veth(veth, ep.ifname, nsfd, n.bridge, mtu), "create veth pair " + veth);
+  // Hairpin: with br_netfilter loaded, a container's connection to its own published port
+  // is DNATed inside the bridge and must go back out of the port it came in on.
+  TRY_CTX(write_existing_file("/sys/class/net/" + veth + "/brport/hairpin_mode", "1"), "hairpin mode on " + veth);
   int prefix = TRY(subnet_prefix(n));
   TRY_CTX(inside.configure_interface(ep.ifname, TRY(cidr_of(ep.ip, prefix)), ep.mac),
           "configure " + ep.ifname + " (" + ep.ip + ")");
@@ -275,7 +278,7 @@ Status publish_ports(Engine& e, const NetworkDefaults& d, const store::Container
   }
   net::NftRules* nft = TRY(nft_for(d));
   TRY_CTX(nft->ensure_table(), "nftables table " + d.nft_table);
-  TRY_CTX(nft->add_ports(mappings_of(reserved)), "publish ports");
+  TRY(nft->add_ports(mappings_of(reserved)));
   std::string shown;
   for (auto& p : reserved)
     shown += " " + p.host_ip + ":" + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) + "/" + p.proto;
@@ -295,12 +298,11 @@ Status teardown_locked(Engine& e, const NetworkDefaults& d, const store::Contain
     else keep(std::unexpected(nft.error()));
     keep(e.networks().release_ports(c.id));
   }
+  // Unpinning the namespace is enough: the kernel destroys it, and with it both ends of
+  // every veth, in the background (~50 ms later). Deleting a veth ourselves would make us
+  // wait for that RCU grace period (~34 ms per veth) on every stop. `rm` waits for the
+  // links to be gone (wait_endpoint_links_gone) so that nothing is left when it returns.
   auto eps = e.networks().endpoints_of(c.id);
-  if (eps && !eps->empty()) {
-    auto host = net::Netlink::open();
-    if (host)
-      for (auto& ep : *eps) keep(host->delete_link(host_veth_name(ep)));
-  }
   keep(net::remove_pinned_netns(e.paths().netns_file(c.id)));
   if (eps)
     for (auto& ep : *eps)
@@ -418,6 +420,18 @@ Status teardown_container_network(Engine& e, const store::Container& c) {
   NetworkDefaults d = TRY(load_network_defaults(e.paths()));
   auto lock = TRY(NetworkLock::acquire(e.paths()));
   return teardown_locked(e, d, c);
+}
+
+Status wait_endpoint_links_gone(Engine& e, const store::Container& c) {
+  auto eps = TRY(e.networks().endpoints_of(c.id));
+  if (eps.empty()) return {};
+  net::Netlink host = TRY(net::Netlink::open());
+  for (auto& ep : eps) {
+    std::string veth = host_veth_name(ep);
+    for (int i = 0; i < 3000 && TRY(host.link_exists(veth)); ++i) ::usleep(1000);
+    if (TRY(host.link_exists(veth))) TRY(host.delete_link(veth));  // still held (e.g. an fd): force it
+  }
+  return {};
 }
 
 Status attach_endpoint_live(Engine& e, const store::Container& c, const store::Endpoint& ep) {

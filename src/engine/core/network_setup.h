@@ -45,6 +45,10 @@ Result<ContainerNetwork> setup_container_network(Engine& e, const store::Contain
 // error is returned after everything was tried.
 Status teardown_container_network(Engine& e, const store::Container& c);
 
+// Waits (bounded) until the host ends of the container's veths are gone: the kernel
+// removes them shortly after teardown. `rm` calls it so that no link outlives it.
+Status wait_endpoint_links_gone(Engine& e, const store::Container& c);
+
 // Networks (connect/disconnect of a running container): attach or detach one endpoint of a
 // container whose netns is pinned. Both under the network lock.
 Status attach_endpoint_live(Engine& e, const store::Container& c, const store::Endpoint& ep);

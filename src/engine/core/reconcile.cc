@@ -202,6 +202,7 @@ Status remove_locked(Engine& e, const store::Container& c0, bool volumes) {
       }
     }
   }
+  TRY(wait_endpoint_links_gone(e, c));  // the kernel's teardown ran while we unmounted
   TRY(e.containers().remove(id));
   e.emit_container(c, "destroy");
   return {};
