@@ -90,5 +90,7 @@ int cmd_image_prune(Invocation&);
 int cmd_volume(Invocation&);
 int cmd_network(Invocation&);
 int cmd_system(Invocation&);
+// pods (pod_cmd.cc)
+int cmd_pod(Invocation&);
 
 }  // namespace md::cli

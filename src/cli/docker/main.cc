@@ -79,6 +79,7 @@ void print_help() {
       "  image      Manage images\n"
       "  network    Manage networks\n"
       "  volume     Manage volumes\n"
+      "  pod        Manage pods (containers sharing network, IPC and UTS namespaces)\n"
       "  system     Manage minidocker (df, info, prune)\n"
       "\nGlobal Options:\n"
       "      --root string      State directory (default \"/var/lib/minidocker\", env MINIDOCKER_ROOT)\n"
@@ -143,6 +144,11 @@ int main_impl(int argc, char** argv) {
     return 0;
   }
   std::string verb = args[i++];
+  if (verb == "pod") {  // `pod VERB`: pod_cmd.cc dispatches on its own sub-verb
+    inv.args.assign(args.begin() + long(i), args.end());
+    inv.verb = "pod";
+    return cmd_pod(inv);
+  }
   std::string group;
   if (verb == "container" || verb == "image" || verb == "volume" || verb == "network" || verb == "system") {
     group = verb;

@@ -112,7 +112,7 @@ int create_or_run(Invocation& inv, RunVerb verb) {
   auto e = inv.engine();
   if (!e) return run_error(e.error(), name);
   Explain::step("open engine state " + (*e)->paths().root);
-  auto c = engine::create_container(**e, engine::CreateRequest{ra.body, ra.name});
+  auto c = engine::create_container(**e, engine::CreateRequest{ra.body, ra.name, ra.pod});
   if (!c) {
     if (c.error().message.rfind("No such image", 0) == 0)
       std::fprintf(stderr, "Unable to find image '%s' locally\n",

@@ -23,6 +23,7 @@ namespace md::engine {
 struct CreateRequest {
   nlohmann::json body;  // Docker's ContainerCreate body (Image, Cmd, …, HostConfig)
   std::string name;     // "" = generated
+  std::string pod;      // `--pod`: join that pod's namespaces (pods.h join_pod); "" = none
 };
 // Errors: no such image (ENOENT: "No such image: x:latest"), name in use (EEXIST), bad
 // config (EINVAL, Docker's words).

@@ -8,6 +8,7 @@
 #include "engine/core/containers.h"
 #include "engine/core/mount_points.h"
 #include "engine/core/networks.h"
+#include "engine/core/pods.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/volumes.h"
 #include "engine/store/ids.h"
@@ -16,7 +17,9 @@ namespace md::engine {
 
 using nlohmann::json;
 
-Result<store::Container> create_container(Engine& e, const CreateRequest& r) {
+Result<store::Container> create_container(Engine& e, const CreateRequest& req) {
+  CreateRequest r = req;
+  if (!r.pod.empty()) TRY(join_pod(e, r.pod, r.body));  // --pod: the pod's namespaces (pods.h)
   std::string image_ref = r.body.value("Image", "");
   if (image_ref.empty()) return fail("no image given: minidocker create [OPTIONS] IMAGE [COMMAND]", EINVAL);
   auto image = e.images().get(image_ref);

@@ -8,6 +8,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "engine/core/containers.h"
+#include "engine/core/pods.h"
 #include "engine/store/container_lock.h"
 #include "engine/store/ids.h"
 #include "runtime/container.h"
@@ -161,6 +162,7 @@ Status restart_container(Engine& e, const std::string& ref, std::optional<int> t
 
 Status remove_container(Engine& e, const std::string& ref, bool force, bool volumes) {
   std::string id = TRY(e.containers().resolve(ref));
+  TRY(refuse_infra_removal(e, id));  // the infra goes with its pod (pods.h)
   auto lock = TRY(store::ContainerLock::acquire(e.paths().root, id));
   auto c = refresh_locked(e, id);
   if (!c) {

@@ -6,6 +6,7 @@
 #include "base/scope_guard.h"
 #include "engine/core/containers.h"
 #include "engine/core/network_setup.h"
+#include "engine/core/pods.h"
 #include "engine/core/rootfs.h"
 #include "engine/core/spec_builder.h"
 #include "engine/store/container_lock.h"
@@ -52,6 +53,7 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
     default:
       break;
   }
+  TRY(start_pod_infra_for(e, c));  // a pod's member: its infra runs first (pods.h)
   auto image = TRY_CTX(e.images().get(c.image), "image of container " + c.name);
   auto lower = TRY(image_lower_dirs(e.paths(), image));
   bool mounted = TRY(mount_rootfs(e.paths(), id, lower));

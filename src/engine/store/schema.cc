@@ -110,9 +110,27 @@ CREATE TABLE published_ports (
 CREATE INDEX published_ports_container ON published_ports(container_id);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3 (pods, docs/pods.md): a pod is a name, labels, and the infra container that
+// holds the namespaces its members share. infra_id is a container id ('' between the row's
+// insert and the infra's creation); it is not a foreign key, so a missing infra (a crash
+// half-way through create or rm) never blocks removing the pod. config: what the pod was
+// created with (ports, network, hostname), as JSON.
+constexpr const char kSchemaV3[] = R"sql(
+CREATE TABLE pods (
+  id       TEXT PRIMARY KEY CHECK (length(id) = 64),
+  name     TEXT NOT NULL UNIQUE,
+  infra_id TEXT NOT NULL DEFAULT '',
+  labels   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),
+  created  INTEGER NOT NULL,
+  config   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config))
+) STRICT;
+CREATE INDEX pods_infra ON pods(infra_id);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 }};
 
 }  // namespace
