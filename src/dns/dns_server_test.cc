@@ -68,6 +68,44 @@ struct FakeUpstream {
   }
 };
 
+class TcpClient {
+ public:
+  explicit TcpClient(const Endpoint& at) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    SetReceiveTimeout(fd_.get());
+    int one = 1;  // the split-query test sends two small writes back to back
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    connected_ = ::connect(fd_.get(), at.addr(), at.length) == 0;
+  }
+  bool connected() const { return connected_; }
+  void Send(std::span<const uint8_t> m) {
+    std::vector<uint8_t> framed;
+    put16(framed, static_cast<uint16_t>(m.size()));
+    framed.insert(framed.end(), m.begin(), m.end());
+    ASSERT_EQ(::send(fd_.get(), framed.data(), framed.size(), MSG_NOSIGNAL), static_cast<ssize_t>(framed.size()));
+  }
+  std::vector<uint8_t> Receive() {
+    uint8_t len[2];
+    if (!ReadExactly(len, 2)) return {};
+    std::vector<uint8_t> m(static_cast<size_t>(len[0] << 8 | len[1]));
+    if (!ReadExactly(m.data(), m.size())) return {};
+    return m;
+  }
+  int fd() const { return fd_.get(); }
+
+ private:
+  bool ReadExactly(uint8_t* p, size_t n) {
+    while (n > 0) {
+      ssize_t got = ::recv(fd_.get(), p, n, 0);
+      if (got <= 0) return false;
+      p += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+  UniqueFd fd_;
+  bool connected_ = false;
+};
+
 class DnsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,12 +121,14 @@ class DnsServerTest : public ::testing::Test {
     (void)remove_tree(dir_);
   }
 
-  void Start(std::vector<Endpoint> upstreams = {}, std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(2500)) {
+  void Start(std::vector<Endpoint> upstreams = {}, std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(2500),
+             std::chrono::milliseconds tcp_idle_timeout = std::chrono::milliseconds(10000)) {
     ServerOptions o;
     o.listen = Loopback(0);
     o.upstreams = std::move(upstreams);
     o.hosts_path = hosts_;
     o.forward_timeout = forward_timeout;
+    o.tcp_idle_timeout = tcp_idle_timeout;
     o.log = [this](const std::string& line) { logs_.push_back(line); };
     auto s = DnsServer::create(std::move(o));
     ASSERT_TRUE(s) << s.error().message;
@@ -259,6 +299,22 @@ TEST_F(DnsServerTest, ServfailWhenUpstreamNeverAnswers) {
   EXPECT_EQ(Rcode(r), 2);
 }
 
+TEST_F(DnsServerTest, PendingForwardsNeverDelayOtherClients) {
+  FakeUpstream silent;
+  Start({silent.at}, std::chrono::minutes(10));  // the forward stays pending for the whole test
+  UniqueFd waiting(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  auto slow = *build_query(0x0606, "slow.example", kTypeA);
+  ::sendto(waiting.get(), slow.data(), slow.size(), 0, at_.addr(), at_.length);
+  std::vector<uint8_t> got(512);
+  ASSERT_GT(::recv(silent.fd.get(), got.data(), got.size(), 0), 0) << "forwarded";
+  EXPECT_EQ(Addresses(UdpQuery("db")), std::vector<std::string>{"10.89.0.3"});
+  TcpClient c(at_);
+  ASSERT_TRUE(c.connected());
+  c.Send(*build_query(7, "web", kTypeA));
+  EXPECT_EQ(Addresses(c.Receive()), std::vector<std::string>{"10.89.0.2"});
+  // TearDown stops the server with the forward still pending.
+}
+
 TEST_F(DnsServerTest, IgnoresForgedUpstreamAnswers) {
   FakeUpstream up;
   Start({up.at});
@@ -308,44 +364,6 @@ TEST_F(DnsServerTest, DropsMalformedPacketsAndKeepsServing) {
   EXPECT_EQ(get16(r, 0), 0x0404) << "the first reply is to the valid query: junk got none";
   EXPECT_EQ(Addresses(r), std::vector<std::string>{"10.89.0.2"});
 }
-
-class TcpClient {
- public:
-  explicit TcpClient(const Endpoint& at) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    SetReceiveTimeout(fd_.get());
-    int one = 1;  // the split-query test sends two small writes back to back
-    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    connected_ = ::connect(fd_.get(), at.addr(), at.length) == 0;
-  }
-  bool connected() const { return connected_; }
-  void Send(std::span<const uint8_t> m) {
-    std::vector<uint8_t> framed;
-    put16(framed, static_cast<uint16_t>(m.size()));
-    framed.insert(framed.end(), m.begin(), m.end());
-    ASSERT_EQ(::send(fd_.get(), framed.data(), framed.size(), MSG_NOSIGNAL), static_cast<ssize_t>(framed.size()));
-  }
-  std::vector<uint8_t> Receive() {
-    uint8_t len[2];
-    if (!ReadExactly(len, 2)) return {};
-    std::vector<uint8_t> m(static_cast<size_t>(len[0] << 8 | len[1]));
-    if (!ReadExactly(m.data(), m.size())) return {};
-    return m;
-  }
-  int fd() const { return fd_.get(); }
-
- private:
-  bool ReadExactly(uint8_t* p, size_t n) {
-    while (n > 0) {
-      ssize_t got = ::recv(fd_.get(), p, n, 0);
-      if (got <= 0) return false;
-      p += got;
-      n -= static_cast<size_t>(got);
-    }
-    return true;
-  }
-  UniqueFd fd_;
-  bool connected_ = false;
-};
 
 TEST_F(DnsServerTest, AnswersOverTcpIncludingPipelinedQueries) {
   Start();
@@ -402,6 +420,15 @@ TEST_F(DnsServerTest, ClosesTcpConnectionOnGarbageFrame) {
   EXPECT_TRUE(c.Receive().empty()) << "closed without an answer";
   // The server still works.
   EXPECT_EQ(Addresses(UdpQuery("web")), std::vector<std::string>{"10.89.0.2"});
+}
+
+TEST_F(DnsServerTest, ClosesIdleTcpConnections) {
+  Start({}, std::chrono::milliseconds(2500), std::chrono::milliseconds(100));
+  TcpClient c(at_);
+  ASSERT_TRUE(c.connected());
+  c.Send(*build_query(1, "web", kTypeA));
+  EXPECT_FALSE(c.Receive().empty());
+  EXPECT_TRUE(c.Receive().empty()) << "closed by the server once idle";
 }
 
 TEST_F(DnsServerTest, RefusesToForwardToItself) {
