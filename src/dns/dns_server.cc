@@ -266,9 +266,8 @@ void DnsServer::handle_udp() {
     }
     Client client;
     client.peer = endpoint_from(peer, peer_len);
-    // Copy: handle_request may reuse buffer_ (for nothing today, but cheaply safe).
-    std::vector<uint8_t> request(buffer_.data(), buffer_.data() + n);
-    handle_request(request, client);
+    // handle_request() never touches buffer_ (only read_upstream() does).
+    handle_request(std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(n)), client);
   }
 }
 
@@ -324,8 +323,8 @@ void DnsServer::read_tcp(TcpConnection& c) {
       return;
     }
     if (c.in.size() - used < 2 + len) break;
-    // Copy: answering may append to this connection (not to c.in, but keep it simple).
-    std::vector<uint8_t> request(c.in.begin() + used + 2, c.in.begin() + used + 2 + len);
+    // Answering appends to c.out, never to c.in: the span stays valid.
+    std::span<const uint8_t> request(c.in.data() + used + 2, len);
     used += 2 + len;
     handle_request(request, Client{Transport::kTcp, {}, c.id});
   }
