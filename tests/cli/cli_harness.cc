@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -29,6 +30,30 @@ std::string read_all(const std::string& path) {
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
+}
+
+uint32_t fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char ch : s) h = (h ^ ch) * 16777619u;
+  return h;
+}
+
+// Interface names whose master is `bridge` (`ip -o link show master BR`).
+std::vector<std::string> bridge_ports(const std::string& bridge) {
+  std::vector<std::string> out;
+  Out r = run_process({"ip", "-o", "link", "show", "master", bridge});
+  for (auto& l : lines_of(r.out)) {
+    // "12: mdv1a2b3c4d5e6f@if2: <BROADCAST,…"
+    auto a = l.find(": ");
+    if (a == std::string::npos) continue;
+    auto b = l.find_first_of(":@", a + 2);
+    out.push_back(l.substr(a + 2, b - a - 2));
+  }
+  return out;
+}
+
+bool link_exists(const std::string& name) {
+  return ::access(("/sys/class/net/" + name).c_str(), F_OK) == 0;
 }
 
 }  // namespace
@@ -143,6 +168,25 @@ void Cli::SetUp() {
   char tmpl[] = "/tmp/mdc-XXXXXX";
   root_ = ::mkdtemp(tmpl);
   ASSERT_EQ(::mount("tmpfs", root_.c_str(), "tmpfs", 0, "mode=0711"), 0) << std::strerror(errno);
+  // The root's own default bridge and subnet (see the header). n: from the pid, moved on
+  // past any 10.201.n.0/24 the host already has an address in (another test process).
+  {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%06x", fnv1a(root_) & 0xffffff);
+    bridge_ = std::string("mdt") + hex;
+    char table[32];
+    std::snprintf(table, sizeof table, "minidocker_%08x", fnv1a(root_));
+    nft_table_ = table;
+    std::string addrs = run_process({"ip", "-4", "-o", "addr", "show"}).out;
+    int n = int(::getpid() % 250) + 1;
+    for (int tries = 0; tries < 250; ++tries, n = n % 250 + 1)
+      if (addrs.find(" 10.201." + std::to_string(n) + ".") == std::string::npos) break;
+    bridge_subnet_ = "10.201." + std::to_string(n) + ".0/24";
+    json cfg = {{"bridge", bridge_},
+                {"bip", "10.201." + std::to_string(n) + ".1/24"},
+                {"default-address-pools", json::array({{{"base", "10.202.0.0/16"}, {"size", 24}}})}};
+    std::ofstream(root_ + "/daemon.json") << cfg.dump(2) << "\n";
+  }
   std::string tar = busybox_tar();
   ASSERT_FALSE(tar.empty()) << "could not build the busybox rootfs tar";
   Out imp = md({"import", "--change", "CMD [\"sh\"]", tar, "busybox:latest"});
@@ -155,6 +199,7 @@ void Cli::TearDown() {
   Out ps = md({"ps", "-aq", "--no-trunc"}, "", std::chrono::seconds(30));
   std::vector<std::string> ids = lines_of(ps.out);
   for (auto& id : ids) md({"rm", "-f", id}, "", std::chrono::seconds(30));
+  teardown_networks();
   // …then whatever a failed test may have left: monitors and their containers, mounts,
   // cgroups.
   std::vector<std::string> dirs;
@@ -198,6 +243,47 @@ void Cli::TearDown() {
   }
   ::umount2(root_.c_str(), MNT_DETACH);
   ::rmdir(root_.c_str());
+}
+
+void Cli::teardown_networks() {
+  // The bridges of this root's networks, read before they go: user networks are
+  // "md-" + 12 hex of the id unless com.docker.network.bridge.name says otherwise.
+  std::vector<std::string> bridges = {bridge_};
+  Out ls = md({"network", "ls", "-q", "--no-trunc"}, "", std::chrono::seconds(30));
+  for (auto& id : lines_of(ls.out)) {
+    json n = json::parse(md({"network", "inspect", id}, "", std::chrono::seconds(30)).out, nullptr, false);
+    if (!n.is_array() || n.empty() || n[0].value("Driver", "") != "bridge") continue;
+    std::string br = "md-" + id.substr(0, 12);
+    if (n[0].contains("Options") && n[0]["Options"].is_object())
+      br = n[0]["Options"].value("com.docker.network.bridge.name", br);
+    if (std::find(bridges.begin(), bridges.end(), br) == bridges.end()) bridges.push_back(br);
+  }
+  md({"network", "prune", "-f"}, "", std::chrono::seconds(30));
+  ls = md({"network", "ls", "-q", "--no-trunc", "--filter", "type=custom"}, "", std::chrono::seconds(30));
+  for (auto& id : lines_of(ls.out)) md({"network", "rm", id}, "", std::chrono::seconds(30));
+  // Every container is gone, so nothing may still be plugged into our bridges.
+  for (auto& br : bridges) {
+    if (br.empty() || !link_exists(br)) continue;
+    for (auto& port : bridge_ports(br)) {
+      ADD_FAILURE() << "leftover link " << port << " on bridge " << br << " after every container was removed";
+      run_process({"ip", "link", "del", port});
+    }
+    run_process({"ip", "link", "del", br});
+  }
+  // The per-network DNS servers of this root.
+  if (auto* d = ::opendir("/proc")) {
+    while (auto* ent = ::readdir(d)) {
+      if (!std::isdigit(static_cast<unsigned char>(ent->d_name[0]))) continue;
+      std::string cmdline = read_all(std::string("/proc/") + ent->d_name + "/cmdline");
+      std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+      if (cmdline.find("minidocker-dns") != std::string::npos && cmdline.find(root_ + "/") != std::string::npos)
+        ::kill(std::atoi(ent->d_name), SIGKILL);
+    }
+    ::closedir(d);
+  }
+  Out tables = run_process({"nft", "list", "tables"});
+  if (!nft_table_.empty() && tables.out.find("table ip " + nft_table_ + "\n") != std::string::npos)
+    run_process({"nft", "delete", "table", "ip", nft_table_});
 }
 
 Out Cli::md(std::vector<std::string> args, const std::string& input, std::chrono::seconds timeout) {

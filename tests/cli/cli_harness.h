@@ -3,6 +3,11 @@
 // imported, runs the real CLI binary, and cleans up containers, monitors, mounts and
 // cgroups in TearDown even when the test failed.
 //
+// Networking: each root gets a <root>/daemon.json of its own — default bridge "mdt" + 6 hex
+// digits of the root's hash, bip "10.201.<n>.1/24" with an n no host address uses, user
+// networks from 10.202.0.0/16 — so tests never touch the host's or the user's networks.
+// TearDown removes the root's networks, bridges, nftables table and DNS servers.
+//
 // Environment: MD_CLI (default: the built minidocker), MD_ROOTFS (busybox rootfs dir),
 // MD_KEEP_TMP=1 keeps the root for debugging (containers are still removed).
 #pragma once
@@ -62,6 +67,13 @@ class Cli : public ::testing::Test {
   std::string state(const std::string& ref);  // .State.Status
   // A name unique to this test.
   std::string unique(const std::string& base);
+  // TearDown's network part (after the containers are gone): networks, bridges, the
+  // nftables table and DNS servers of this root.
+  void teardown_networks();
+
+  // The root's default bridge device ("mdt1a2b3c") and subnet ("10.201.7.0/24"), and its
+  // nftables table (engine/core/network_config.cc: "minidocker_" + FNV-1a of the root).
+  std::string bridge_, bridge_subnet_, nft_table_;
 
   std::string root_;
   bool skip_ = false;

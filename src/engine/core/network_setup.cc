@@ -142,6 +142,9 @@ Status start_dns_server(Engine& e, const NetworkDefaults& d, const store::Networ
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   (void)::unlink(p.dns_pid(n.id).c_str());
+  // Its warnings (a name it cannot serve, an upstream that fails) go to <id>.log.
+  std::string log = p.dns_dir() + "/" + n.id + ".log";
+  UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   pid_t child = ::fork();
   if (child < 0) return fail_errno("fork for the DNS server");
   if (child == 0) {
@@ -152,7 +155,7 @@ Status start_dns_server(Engine& e, const NetworkDefaults& d, const store::Networ
     if (null >= 0) {
       ::dup2(null, 0);
       ::dup2(null, 1);
-      ::dup2(null, 2);
+      ::dup2(log_fd.valid() ? log_fd.get() : null, 2);
     }
     ::close_range(3, ~0U, 0);
     ::execv(argv[0], argv.data());
@@ -180,6 +183,7 @@ void stop_dns_server(const Paths& p, const std::string& network_id) {
   }
   (void)::unlink(p.dns_pid(network_id).c_str());
   (void)::unlink(p.dns_hosts(network_id).c_str());
+  (void)::unlink((p.dns_dir() + "/" + network_id + ".log").c_str());
 }
 
 // -p / -P of a container → the ports to reserve (host port 0 = any free one).
