@@ -41,7 +41,7 @@ std::string short_or_full(const std::string& id, bool no_trunc) { return no_trun
 int pod_create(Invocation& inv, const std::vector<std::string>& args) {
   FlagSet f("minidocker pod create [OPTIONS] [NAME]\n\nCreate a new empty pod",
             {{"name", 'n', FlagKind::kValue, "Assign a name to the pod"},
-             {"publish", 'p', FlagKind::kList, "Publish a container's port, or a range of ports, to the host", "list"},
+             {"publish", 'p', FlagKind::kList, "Publish a port of the pod to the host (run -p syntax)", "list"},
              {"network", 0, FlagKind::kValue, "Connect the pod to a network (bridge, a network's name, host, none)", "network"},
              {"net", 0, FlagKind::kValue, "", "network", "", true},
              {"label", 'l', FlagKind::kList, "Set metadata on the pod", "list"},
