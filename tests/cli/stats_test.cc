@@ -15,7 +15,7 @@ double percent(const std::string& s) { return std::atof(s.c_str()); }
 
 TEST_F(Stats, NoStreamShowsPidsMemoryAndNoNetwork) {
   std::string name = unique("s");
-  std::string id = md_ok({"run", "-d", "--name", name, "busybox", "sleep", "100"});
+  std::string id = md_ok({"run", "-d", "--network", "none", "--name", name, "busybox", "sleep", "100"});
   Out r = md({"stats", "--no-stream", "--format", "{{json .}}", name});
   ASSERT_TRUE(r.ok()) << r;
   json row = json::parse(r.out);
@@ -26,10 +26,25 @@ TEST_F(Stats, NoStreamShowsPidsMemoryAndNoNetwork) {
   std::string mem = row["MemUsage"];
   EXPECT_NE(mem.rfind("0B /", 0), 0u) << mem;  // some memory is in use
   EXPECT_NE(mem.find(" / "), std::string::npos);
-  EXPECT_EQ(row["NetIO"], "0B / 0B");  // --network none (the default here)
+  EXPECT_EQ(row["NetIO"], "0B / 0B");  // --network none: loopback only, which Docker does not count
   EXPECT_EQ(std::string(row["CPUPerc"]).back(), '%');
   EXPECT_EQ(std::string(row["MemPerc"]).back(), '%');
   EXPECT_NE(std::string(row["BlockIO"]).find(" / "), std::string::npos);
+}
+
+// On a bridge network, the container's eth0 counters are its network I/O: after it
+// pinged its gateway, both directions have bytes.
+TEST_F(Stats, BridgeNetworkIoIsCounted) {
+  std::string name = unique("net");
+  md_ok({"run", "-d", "--name", name, "busybox", "sleep", "100"});
+  std::string gw = md_ok({"inspect", "-f", "{{.NetworkSettings.Gateway}}", name});
+  while (!gw.empty() && (gw.back() == '\n' || gw.back() == ' ')) gw.pop_back();
+  ASSERT_FALSE(gw.empty());
+  md_ok({"exec", name, "ping", "-c", "3", "-W", "5", gw});
+  json row = json::parse(md_ok({"stats", "--no-stream", "--format", "{{json .}}", name}));
+  std::string io = row["NetIO"];
+  EXPECT_EQ(io.rfind("0B /", 0), std::string::npos) << io;
+  EXPECT_EQ(io.find("/ 0B"), std::string::npos) << io;
 }
 
 TEST_F(Stats, DefaultTableAndAllFlag) {
