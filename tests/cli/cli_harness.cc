@@ -195,7 +195,9 @@ void Cli::SetUp() {
 
 void Cli::TearDown() {
   if (skip_ || root_.empty()) return;
-  // Containers first, through the CLI (the normal path)…
+  // Pods first (rm -f of an infra container is refused while its pod exists), then the
+  // containers, through the CLI (the normal path)…
+  md({"pod", "rm", "-af"}, "", std::chrono::seconds(60));
   Out ps = md({"ps", "-aq", "--no-trunc"}, "", std::chrono::seconds(30));
   std::vector<std::string> ids = lines_of(ps.out);
   for (auto& id : ids) md({"rm", "-f", id}, "", std::chrono::seconds(30));

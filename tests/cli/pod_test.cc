@@ -17,12 +17,6 @@ namespace {
 
 class Pod : public Cli {
  protected:
-  void TearDown() override {
-    // The harness removes containers one by one, which is refused for an infra container
-    // while its pod exists: pods go first.
-    if (!skip_ && !root_.empty()) md({"pod", "rm", "-af"}, "", std::chrono::seconds(60));
-    Cli::TearDown();
-  }
   std::string pod_state(const std::string& pod) { return md_ok({"pod", "inspect", "-f", "{{.State}}", pod}); }
   // A detached busybox httpd in `pod` serving "hello from NAME" on port 80.
   std::string run_web(const std::string& pod, const std::string& name) {

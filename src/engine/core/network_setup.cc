@@ -382,7 +382,11 @@ Result<ContainerNetwork> setup_container_network(Engine& e, const store::Contain
   auto eps = TRY(e.networks().endpoints_of(c.id));
   NetworkDefaults d = TRY(load_network_defaults(e.paths()));
   auto lock = TRY(NetworkLock::acquire(e.paths()));
-  auto undo = ScopeGuard([&] { (void)teardown_locked(e, d, c); });
+  // A failed setup leaves nothing, not even a veth the kernel is about to remove.
+  auto undo = ScopeGuard([&] {
+    (void)teardown_locked(e, d, c);
+    (void)wait_endpoint_links_gone(e, c);
+  });
   std::string nsfile = e.paths().netns_file(c.id);
   TRY(make_directories(e.paths().netns_dir(), 0700));
   if (path_exists(nsfile)) (void)net::remove_pinned_netns(nsfile);  // left by a crash
@@ -457,9 +461,7 @@ Status detach_endpoint_live(Engine& e, const store::Container& c, const store::E
   if (!path_exists(e.paths().netns_file(c.id))) return {};
   auto lock = TRY(NetworkLock::acquire(e.paths()));
   net::Netlink host = TRY(net::Netlink::open());
-  TRY(host.delete_link(host_veth_name(ep)));
-  if (auto n = e.networks().get(ep.network_id); n && n->dns) TRY(refresh_network_dns(e, *n));
-  return {};
+  return host.delete_link(host_veth_name(ep));  // the caller refreshes DNS once the endpoint row is gone
 }
 
 Status ensure_network_plumbing(Engine& e, const store::Network& n) {

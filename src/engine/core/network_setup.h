@@ -50,7 +50,8 @@ Status teardown_container_network(Engine& e, const store::Container& c);
 Status wait_endpoint_links_gone(Engine& e, const store::Container& c);
 
 // Networks (connect/disconnect of a running container): attach or detach one endpoint of a
-// container whose netns is pinned. Both under the network lock.
+// container whose netns is pinned. Both under the network lock. detach only unplugs: the
+// caller removes the endpoint row, then refreshes the network's DNS.
 Status attach_endpoint_live(Engine& e, const store::Container& c, const store::Endpoint& ep);
 Status detach_endpoint_live(Engine& e, const store::Container& c, const store::Endpoint& ep);
 

@@ -281,12 +281,6 @@ Status connect_network(Engine& e, const std::string& network_ref, const std::str
   if (mode == "host" || mode.rfind("container:", 0) == 0 || n.driver != "bridge")
     return fail("container cannot be disconnected from host network or connected to host network", EINVAL);
   if (mode == "none") return fail("container " + c.name + " has --network none: it cannot be connected to " + n.name, EINVAL);
-  auto eps = TRY(e.networks().endpoints_of(id));
-  for (auto& ep : eps) {
-    auto other = e.networks().get(ep.network_id);
-    if (other && (other->name == "bridge") != (n.name == "bridge"))
-      return fail("container cannot be connected to a user-defined network and the default bridge network at once", EINVAL);
-  }
   if (!aliases.empty() && !n.dns) return fail("network-scoped aliases are only supported for user-defined networks", EINVAL);
   store::Endpoint ep = TRY(e.networks().allocate_endpoint(id, n, ip, aliases));
   auto undo = ScopeGuard([&] { (void)e.networks().remove_endpoint(id, n.id); });
@@ -317,6 +311,11 @@ Status disconnect_network(Engine& e, const std::string& network_ref, const std::
   if (!found) return fail("container " + c.name + " is not connected to network " + n.name, EINVAL);
   TRY(detach_endpoint_live(e, c, *found));
   TRY(e.networks().remove_endpoint(*id, n.id));
+  // Its names leave the network's DNS only once the endpoint row is gone.
+  if (n.dns) {
+    auto netlock = TRY(NetworkLock::acquire(e.paths()));
+    TRY(refresh_network_dns(e, n));
+  }
   Event ev;
   ev.type = "network";
   ev.action = "disconnect";

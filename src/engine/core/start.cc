@@ -61,7 +61,10 @@ Status start_container(Engine& e, const std::string& ref, const MonitorStart& o)
     if (mounted) (void)unmount_rootfs(e.paths(), id);
   });
   ContainerNetwork net = TRY(setup_container_network(e, c));
-  auto unplug = ScopeGuard([&] { (void)teardown_container_network(e, c); });
+  auto unplug = ScopeGuard([&] {
+    (void)teardown_container_network(e, c);
+    (void)wait_endpoint_links_gone(e, c);
+  });
   TRY(write_etc_files(e.paths(), c, net.etc));
   json spec = TRY(build_oci_spec(e.paths(), c, net.ns));
   TRY(write_file_atomic(e.paths().container_dir(id) + "/config.json", spec.dump(), 0600));
