@@ -71,6 +71,32 @@ TEST_F(Faults, KilledMonitorIsReconciled) {
   EXPECT_EQ(md_ok({"ps", "-aq"}), "");
 }
 
+// A crash of the monitor of a container with a published port: the next command tears its
+// network down — the veth, the nftables DNAT entry and the port reservation — and a new
+// container can publish the same port.
+TEST_F(Faults, KilledMonitorReleasesNetworkAndPort) {
+  std::string name = unique("netorphan");
+  std::string id = md_ok({"run", "-d", "--name", name, "-p", "38181:80", "busybox", "sleep", "1000"});
+  auto veths = [&] {
+    return lines_of(run_process({"ip", "-o", "link", "show", "master", bridge_}).out).size();
+  };
+  auto nft_has_port = [&] {
+    return run_process({"nft", "list", "map", "ip", nft_table_, "ports_any"}).out.find("38181") != std::string::npos;
+  };
+  ASSERT_EQ(veths(), 1u);
+  ASSERT_TRUE(nft_has_port());
+  int monitor_pid = std::stoi(read_text(root_ + "/run/" + id + "/monitor.pid"));
+  ASSERT_EQ(::kill(monitor_pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return ::kill(monitor_pid, 0) != 0; }));
+  EXPECT_EQ(inspect(name)["State"]["Status"], "exited");  // the reconciling command
+  EXPECT_FALSE(nft_has_port());
+  EXPECT_TRUE(eventually([&] { return veths() == 0; }));
+  EXPECT_NE(::access((root_ + "/run/netns/" + id).c_str(), F_OK), 0);
+  // The port is free again.
+  md_ok({"run", "-d", "--name", unique("again"), "-p", "38181:80", "busybox", "sleep", "1000"});
+  EXPECT_TRUE(nft_has_port());
+}
+
 TEST_F(Faults, StopAndRmForceWorkAfterMonitorKill) {
   std::string name = unique("stopme");
   std::string id = md_ok({"run", "-d", "--name", name, "busybox", "sleep", "1000"});
