@@ -16,7 +16,7 @@
 //     <id>/                         the monitor's: status.json, exit.json, monitor.pid,
 //                                   attach.sock, control socket, stopped (stop marker)
 //     netns/<id>                    the container's pinned network namespace (bridge networks)
-//     dns/<network id>.{hosts,pid}  the network's DNS server: its names, its pid
+//     dns/<network id>.{hosts,pid,log}  the network's DNS server: its names, pid and log
 //
 // Socket paths must fit sun_path (108 bytes): keep custom roots short (≤ ~20 characters).
 #pragma once
