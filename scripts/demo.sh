@@ -9,7 +9,7 @@ sh scripts/make-busybox-image.sh "$MD"
 echo "== minidocker run --rm --explain busybox …"
 set +e
 "$MD" run --rm --explain --name "demo-$$" busybox sh -c \
-  'echo "hello from $(hostname): I am pid $$, uid $(id -u)"; echo "processes I can see:"; ps; echo "my root:"; ls /; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+  'echo "hello from $(hostname): I am pid $$, uid $(id -u)"; echo "processes I can see:"; ps; echo "my root:"; ls /; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; echo "my network (the default bridge):"; ip -4 -o addr show eth0; ip route'
 status=$?
 set -e
 left=$(find /sys/fs/cgroup -maxdepth 2 -name "minidocker-*" | wc -l)

@@ -391,6 +391,7 @@ Result<ContainerNetwork> setup_container_network(Engine& e, const store::Contain
   TRY(make_directories(e.paths().netns_dir(), 0700));
   if (path_exists(nsfile)) (void)net::remove_pinned_netns(nsfile);  // left by a crash
   TRY_CTX(net::create_pinned_netns(nsfile), "create network namespace");
+  Explain::step("unshare(CLONE_NEWNET) + bind mount: network namespace pinned at " + nsfile);
   out.ns.paths["network"] = nsfile;
   if (eps.empty()) {  // disconnected from every network: loopback only
     undo.cancel();
