@@ -8,7 +8,7 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev libarchive-dev libsqlite3-dev libyaml-cpp-dev
-  libnl-3-dev libnl-route-3-dev libnftables-dev nftables
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables libboost-dev
   busybox-static procps python3 iproute2 util-linux
   runc crun podman containerd
   hyperfine strace iperf3 curl

@@ -92,5 +92,7 @@ int cmd_network(Invocation&);
 int cmd_system(Invocation&);
 // pods (pod_cmd.cc)
 int cmd_pod(Invocation&);
+// the API server (serve_cmd.cc)
+int cmd_serve(Invocation&);
 
 }  // namespace md::cli

@@ -56,6 +56,7 @@ const Verb kVerbs[] = {
     {"update", cmd_update, "Update configuration of one or more containers"},
     {"info", cmd_info, "Display system-wide information"},
     {"version", cmd_version, "Show the minidocker version information"},
+    {"serve", cmd_serve, "Serve the Docker Engine API on a unix socket"},
 };
 
 const std::map<std::string, std::string> kContainerAliases = {

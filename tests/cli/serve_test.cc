@@ -1,0 +1,211 @@
+// `minidocker serve`: the real docker CLI (/usr/local/bin/docker) against the API server
+// on a socket in the test's root (docs/api.md).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+#include <thread>
+
+#include "cli_harness.h"
+
+namespace mdcli {
+namespace {
+
+constexpr const char* kDocker = "/usr/local/bin/docker";
+
+// One HTTP/1.1 request over a unix socket, "Connection: close"; the whole answer.
+std::string raw_request(const std::string& sock, const std::string& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::write(fd, request.data(), request.size()) == ssize_t(request.size())) {
+    pollfd p{fd, POLLIN, 0};
+    char buf[4096];
+    while (::poll(&p, 1, 5000) > 0) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, size_t(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+bool can_connect(const std::string& sock) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class Serve : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    if (skip_ || HasFatalFailure()) return;
+    if (::access(kDocker, X_OK) != 0) {
+      skip_docker_ = true;
+      GTEST_SKIP() << kDocker << " not installed";
+    }
+    sock_ = root_ + "/api.sock";
+    config_ = root_ + "/docker-config";
+    ::mkdir(config_.c_str(), 0700);
+    std::string log = root_ + "/serve.log";
+    server_ = ::fork();
+    ASSERT_GE(server_, 0);
+    if (server_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
+        << "the server did not listen: " << read_text(log);
+  }
+
+  void TearDown() override {
+    if (server_ > 0) {
+      ::kill(server_, SIGTERM);
+      int status = 0;
+      bool exited = eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(10));
+      if (!exited) {
+        ::kill(server_, SIGKILL);
+        ::waitpid(server_, &status, 0);
+      }
+      EXPECT_TRUE(exited) << "the server ignored SIGTERM";
+      server_ = -1;
+    }
+    Cli::TearDown();
+  }
+
+  Out docker(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    std::vector<std::string> argv = {"env", "DOCKER_CONFIG=" + config_, kDocker, "-H", "unix://" + sock_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, "", timeout);
+  }
+  std::string docker_ok(std::vector<std::string> args) {
+    Out r = docker(args);
+    EXPECT_TRUE(r.ok()) << r;
+    std::string s = r.out;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+
+  pid_t server_ = -1;
+  bool skip_docker_ = false;
+  std::string sock_, config_;
+};
+
+TEST_F(Serve, SocketIsRootOnly) {
+  struct stat st {};
+  ASSERT_EQ(::lstat(sock_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_uid, 0u);
+}
+
+TEST_F(Serve, VersionAndPing) {
+  std::string v = docker_ok({"version", "--format", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}}"});
+  EXPECT_EQ(v, "1.43 1.24 linux");
+  std::string ping = raw_request(sock_, "HEAD /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(ping.find("HTTP/1.1 200"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("Api-Version: 1.43"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("Ostype: linux"), std::string::npos) << ping;
+  Out info = docker({"info", "--format", "{{.Containers}} {{.Images}}"});
+  ASSERT_TRUE(info.ok()) << info;
+  EXPECT_EQ(info.out, "0 1\n");
+}
+
+TEST_F(Serve, UnknownEndpointIs404Json) {
+  std::string r = raw_request(sock_, "GET /v1.43/no/such/endpoint HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n");
+  ASSERT_NE(r.find("HTTP/1.1 404"), std::string::npos) << r;
+  auto body = r.substr(r.find("\r\n\r\n") + 4);
+  EXPECT_EQ(json::parse(body)["message"], "page not found") << r;
+  // No such container: 404 with Docker's message; the CLI shows it.
+  r = raw_request(sock_, "GET /containers/nosuch/json HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n");
+  ASSERT_NE(r.find("HTTP/1.1 404"), std::string::npos) << r;
+  EXPECT_EQ(json::parse(r.substr(r.find("\r\n\r\n") + 4))["message"], "No such container: nosuch");
+  // Malformed JSON: 400, nothing created.
+  std::string bad = "{not json";
+  r = raw_request(sock_, "POST /containers/create HTTP/1.1\r\nHost: d\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " + std::to_string(bad.size()) + "\r\n\r\n" + bad);
+  EXPECT_NE(r.find("HTTP/1.1 400"), std::string::npos) << r;
+  EXPECT_EQ(md_ok({"ps", "-aq"}), "");
+}
+
+TEST_F(Serve, RunInspectLogsStopRemove) {
+  std::string name = unique("api");
+  std::string id = docker_ok({"run", "-d", "--name", name, "busybox", "sh", "-c", "echo hello; echo oops >&2; exec sleep 100"});
+  ASSERT_EQ(id.size(), 64u) << id;
+  EXPECT_EQ(docker_ok({"inspect", "-f", "{{.State.Status}} {{.Name}}", name}), "running /" + name);
+  EXPECT_EQ(state(name), "running");  // the CLI sees what the API did
+  std::string ps = docker_ok({"ps", "--format", "{{.ID}} {{.Names}} {{.Image}} {{.State}}"});
+  EXPECT_EQ(ps, id.substr(0, 12) + " " + name + " busybox running");
+  EXPECT_EQ(docker_ok({"ps", "-aq", "--filter", "status=exited"}), "");
+  ASSERT_TRUE(eventually([&] { return docker({"logs", name}).out == "hello\n"; })) << docker({"logs", name});
+  Out logs = docker({"logs", name});
+  EXPECT_EQ(logs.err, "oops\n");
+  Out ts = docker({"logs", "-t", "--tail", "1", name});
+  EXPECT_EQ(ts.out.size() + ts.err.size() > 10, true) << ts;
+
+  Out st = docker({"stop", "-t", "1", name});
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(state(name), "exited");
+  EXPECT_EQ(docker_ok({"ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", "name=" + name}), name + " exited");
+  // Already stopped: 304, which the CLI takes as success.
+  EXPECT_TRUE(docker({"stop", name}).ok());
+  EXPECT_EQ(docker_ok({"wait", name}), "137");
+  EXPECT_TRUE(docker({"start", name}).ok());
+  EXPECT_EQ(state(name), "running");
+  Out k = docker({"kill", name});
+  EXPECT_TRUE(k.ok()) << k;
+  Out k2 = docker({"kill", name});
+  EXPECT_FALSE(k2.ok());
+  EXPECT_NE(k2.err.find("is not running"), std::string::npos) << k2;
+
+  Out rm = docker({"rm", "-f", name});
+  EXPECT_TRUE(rm.ok()) << rm;
+  EXPECT_FALSE(md({"inspect", name}).ok());
+  Out gone = docker({"inspect", name});
+  EXPECT_FALSE(gone.ok());
+  EXPECT_NE(gone.err.find("No such"), std::string::npos) << gone;
+}
+
+TEST_F(Serve, WaitDoesNotBlockOtherRequests) {
+  std::string name = unique("wait");
+  ASSERT_TRUE(docker({"create", "--name", name, "busybox", "sleep", "100"}).ok());
+  ASSERT_TRUE(docker({"start", name}).ok());
+  auto waiter = std::async(std::launch::async, [&] { return docker({"wait", name}, std::chrono::seconds(60)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Requests keep being answered while the wait is pending (more of them than workers).
+  for (int i = 0; i < 6; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(docker_ok({"ps", "-q"}).size(), 12u);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  }
+  ASSERT_TRUE(md({"kill", name}).ok());
+  Out w = waiter.get();
+  EXPECT_TRUE(w.ok()) << w;
+  EXPECT_EQ(w.out, "137\n");
+  EXPECT_TRUE(docker({"rm", name}).ok());
+  EXPECT_EQ(docker_ok({"images", "--format", "{{.Repository}}:{{.Tag}}"}), "busybox:latest");
+}
+
+}  // namespace
+}  // namespace mdcli
