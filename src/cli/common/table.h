@@ -51,6 +51,10 @@ class TabWriter {
 
 // Aligns `text` as docker's tables are.
 std::string tabwrite(std::string_view text);
+
+// Go's sortorder.NaturalLess, which Docker sorts names with: digit runs compare as numbers
+// ("v2" < "v10"); with equal values, fewer leading zeros first.
+bool natural_less(const std::string& a, const std::string& b);
 // Rows of cells → aligned text, one line per row (each ending in "\n").
 std::string format_columns(const std::vector<std::vector<std::string>>& rows);
 

@@ -38,6 +38,9 @@ using VerbFn = int (*)(Invocation&);
 // Prints "Error: <message>" (or Docker's "Error response from daemon: …" form where
 // Docker's wording is expected) to stderr; returns `code`.
 int report(const Error& e, int code = 1);
+// Docker's "Error response from daemon: <message>" to stderr; returns 1.
+int daemon_error(const std::string& message);
+inline int daemon_error(const Error& e) { return daemon_error(e.message); }
 // Flag parse failure or bad usage: message + "See 'minidocker VERB --help'." → 125.
 int usage_error(const std::string& verb, const std::string& message);
 // Parses `args` with `flags`; on --help prints it and returns 0 in *exit; on error prints

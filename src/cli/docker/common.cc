@@ -21,6 +21,11 @@ int report(const Error& e, int code) {
   return code;
 }
 
+int daemon_error(const std::string& message) {
+  std::fprintf(stderr, "Error response from daemon: %s\n", message.c_str());
+  return 1;
+}
+
 int usage_error(const std::string& verb, const std::string& message) {
   std::fprintf(stderr, "%s\nSee 'minidocker %s--help'.\n", message.c_str(), verb.empty() ? "" : (verb + " ").c_str());
   return 125;

@@ -41,11 +41,6 @@ std::vector<image::ImageUser> image_users(engine::Engine& e) {
   return users;
 }
 
-int daemon_error(const Error& e) {
-  std::fprintf(stderr, "Error response from daemon: %s\n", e.message.c_str());
-  return 1;
-}
-
 }  // namespace
 
 Result<json> image_inspect_json(engine::Engine& e, const std::string& ref) {

@@ -22,61 +22,8 @@ bool confirm_prompt(const std::string& warning);
 Result<engine::PruneFilter> parse_prune_filters(const std::vector<std::string>& filters,
                                                 const std::vector<std::string>& accepted, bool* all);
 
-// Removes the user-defined networks no container is attached to (in any state) that
-// match `f`; returns their names in name order. Used by `network prune` and `system prune`.
-Result<std::vector<std::string>> prune_networks_matching(engine::Engine& e, const engine::PruneFilter& f) {
-  TRY(engine::ensure_builtin_networks(e));
-  auto list = TRY(e.networks().list());
-  std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  std::vector<std::string> removed;
-  for (auto& n : list) {
-    if (n.name == "bridge" || n.name == "host" || n.name == "none") continue;
-    if (f.until_ns && n.created >= *f.until_ns) continue;
-    std::map<std::string, std::string> labels;
-    if (n.labels.is_object())
-      for (auto& [k, v] : n.labels.items())
-        if (v.is_string()) labels[k] = v.get<std::string>();
-    if (!engine::prune_labels_match(f, labels)) continue;
-    auto eps = e.networks().endpoints_on(n.id);
-    if (!eps || !eps->empty()) continue;
-    if (engine::remove_network(e, n.id)) removed.push_back(n.name);
-  }
-  return removed;
-}
-
 namespace {
 
-int daemon_error(const std::string& message) {
-  std::fprintf(stderr, "Error response from daemon: %s\n", message.c_str());
-  return 1;
-}
-
-bool is_builtin(const std::string& name) { return name == "bridge" || name == "host" || name == "none"; }
-
-// Go's sortorder.NaturalLess (docker sorts network names with it).
-bool natural_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    bool da = isdigit(static_cast<unsigned char>(a[i])), db = isdigit(static_cast<unsigned char>(b[j]));
-    if (da && db) {
-      size_t si = i, sj = j;
-      while (si < a.size() && a[si] == '0') ++si;
-      while (sj < b.size() && b[sj] == '0') ++sj;
-      size_t ei = si, ej = sj;
-      while (ei < a.size() && isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
-      while (ej < b.size() && isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
-      if (ei - si != ej - sj) return ei - si < ej - sj;
-      int c = a.compare(si, ei - si, b, sj, ej - sj);
-      if (c != 0) return c < 0;
-      if (ei - i != ej - j) return ei - i < ej - j;
-      i = ei, j = ej;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i, ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
 
 std::map<std::string, std::string> labels_of(const store::Network& n) {
   std::map<std::string, std::string> out;
@@ -245,7 +192,7 @@ int network_ls(Invocation& inv, const std::vector<std::string>& args) {
         else if (key == "id") any |= n.id.find(v) != std::string::npos;
         else if (key == "driver") any |= n.driver == v;
         else if (key == "scope") any |= v == "local";
-        else if (key == "type") any |= (v == "builtin") == is_builtin(n.name);
+        else if (key == "type") any |= (v == "builtin") == engine::is_builtin_network(n.name);
         else if (key == "label") {
           auto labels = labels_of(n);
           auto [k, want] = split_kv(v);
@@ -255,7 +202,7 @@ int network_ls(Invocation& inv, const std::vector<std::string>& args) {
           // Docker's: a user-defined network no container uses (here: attached in any state,
           // the same rule as prune).
           auto eps = (*e)->networks().endpoints_on(n.id);
-          bool dangling = !is_builtin(n.name) && eps && eps->empty();
+          bool dangling = !engine::is_builtin_network(n.name) && eps && eps->empty();
           any |= dangling == (v == "true" || v == "1");
         }
       }
@@ -332,7 +279,7 @@ int network_prune(Invocation& inv, const std::vector<std::string>& args) {
     return 0;
   auto e = inv.engine();
   if (!e) return report(e.error());
-  auto removed = prune_networks_matching(**e, *pf);
+  auto removed = engine::prune_networks(**e, *pf);
   if (!removed) return daemon_error(removed.error().message);
   if (!removed->empty()) {
     // Docker: Fprintln of "Deleted Networks:\n" + one name per line (so a blank line ends it).

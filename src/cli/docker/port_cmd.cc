@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common/go_template.h"
+#include "cli/common/table.h"
 #include "cli/docker/cli.h"
 #include "engine/core/containers.h"
 #include "engine/core/network_setup.h"
@@ -19,31 +20,6 @@ std::string join_host_port(const std::string& host, const std::string& port) {
 }
 
 namespace {
-
-// Go's sortorder.NaturalLess.
-bool natural_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    bool da = isdigit(static_cast<unsigned char>(a[i])), db = isdigit(static_cast<unsigned char>(b[j]));
-    if (da && db) {
-      size_t si = i, sj = j;
-      while (si < a.size() && a[si] == '0') ++si;
-      while (sj < b.size() && b[sj] == '0') ++sj;
-      size_t ei = si, ej = sj;
-      while (ei < a.size() && isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
-      while (ej < b.size() && isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
-      if (ei - si != ej - sj) return ei - si < ej - sj;
-      int c = a.compare(si, ei - si, b, sj, ej - sj);
-      if (c != 0) return c < 0;
-      if (ei - i != ej - j) return ei - i < ej - j;
-      i = ei, j = ej;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i, ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
 
 }  // namespace
 

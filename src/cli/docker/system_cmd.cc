@@ -57,11 +57,6 @@ Result<engine::PruneFilter> parse_prune_filters(const std::vector<std::string>& 
 
 namespace {
 
-int daemon_error(const std::string& message) {
-  std::fprintf(stderr, "Error response from daemon: %s\n", message.c_str());
-  return 1;
-}
-
 std::string percent_of(int64_t part, int64_t total) {
   if (total <= 0) return human_size(double(part));
   return human_size(double(part)) + " (" + std::to_string(part * 100 / total) + "%)";
@@ -397,10 +392,7 @@ int system_prune(Invocation& inv, const std::vector<std::string>& args) {
   if (!containers) return daemon_error(containers.error().message);
   print_deleted("Deleted Containers:", containers->deleted);
   total += containers->reclaimed;
-  std::vector<std::string> label_filters;
-  for (auto& fl : f.list("filter"))
-    if (fl.rfind("label=", 0) == 0) label_filters.push_back(fl.substr(6));
-  auto networks = engine::prune_networks(**e, label_filters);
+  auto networks = engine::prune_networks(**e, *pf);
   if (!networks) return daemon_error(networks.error().message);
   print_deleted("Deleted Networks:", *networks);
   if (volumes) {

@@ -21,36 +21,6 @@ Result<engine::PruneFilter> parse_prune_filters(const std::vector<std::string>& 
 
 namespace {
 
-int daemon_error(const std::string& message) {
-  std::fprintf(stderr, "Error response from daemon: %s\n", message.c_str());
-  return 1;
-}
-
-// Go's sortorder.NaturalLess: digit runs compare as numbers ("v2" < "v10").
-bool natural_less(const std::string& a, const std::string& b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    bool da = isdigit(static_cast<unsigned char>(a[i])), db = isdigit(static_cast<unsigned char>(b[j]));
-    if (da && db) {
-      size_t si = i, sj = j;
-      while (si < a.size() && a[si] == '0') ++si;
-      while (sj < b.size() && b[sj] == '0') ++sj;
-      size_t ei = si, ej = sj;
-      while (ei < a.size() && isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
-      while (ej < b.size() && isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
-      if (ei - si != ej - sj) return ei - si < ej - sj;
-      int c = a.compare(si, ei - si, b, sj, ej - sj);
-      if (c != 0) return c < 0;
-      if (ei - i != ej - j) return ei - i < ej - j;  // fewer leading zeros first
-      i = ei, j = ej;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i, ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
-
 std::map<std::string, std::string> labels_of(const json& v) {
   std::map<std::string, std::string> out;
   auto l = v.value("Labels", json::object());

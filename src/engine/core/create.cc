@@ -55,11 +55,6 @@ Result<store::Container> create_container(Engine& e, const CreateRequest& req) {
     if (!peer) return fail("cannot join namespaces of container " + m.substr(10) + ": " + peer.error().message, ENOENT);
     rc.host_config[key] = "container:" + *peer;
   }
-  // A network that does not exist fails before anything is made.
-  if (std::string m = rc.host_config.value("NetworkMode", "");
-      m != "none" && m != "host" && m.rfind("container:", 0) != 0)
-    TRY(network_for_mode(e, m));
-
   store::Container c;
   c.name = name;
   c.image = image->id;

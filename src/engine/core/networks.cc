@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/file_util.h"
@@ -20,7 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-bool is_builtin(const std::string& name) { return name == "bridge" || name == "host" || name == "none"; }
 
 bool is_up(const Paths& p, const std::string& container_id) { return path_exists(p.netns_file(container_id)); }
 
@@ -44,18 +44,19 @@ Result<std::vector<store::Ipv4Subnet>> subnets_in_use(Engine& e) {
 
 }  // namespace
 
+bool is_builtin_network(const std::string& name) { return name == "bridge" || name == "host" || name == "none"; }
+
 Status ensure_builtin_networks(Engine& e) {
   if (e.networks().get("bridge")) return {};
   NetworkDefaults d = TRY(load_network_defaults(e.paths()));
-  auto bip = TRY_CTX(store::parse_subnet([&] {
-                       auto slash = d.bip.find('/');
-                       auto addr = store::parse_ipv4(d.bip.substr(0, slash));
-                       int prefix = slash == std::string::npos ? 16 : atoi(d.bip.c_str() + slash + 1);
-                       store::Ipv4Subnet s{addr.value_or(0), prefix};
-                       return store::ipv4_str(s.network & s.mask()) + "/" + std::to_string(prefix);
-                     }()),
-                     "\"bip\" of " + e.paths().daemon_config());
-  auto gateway = TRY_CTX(store::parse_ipv4(d.bip.substr(0, d.bip.find('/'))), "\"bip\" of " + e.paths().daemon_config());
+  // bip is the gateway's address with the subnet's length: "10.77.0.1/16".
+  std::string where = "\"bip\" of " + e.paths().daemon_config();
+  auto slash = d.bip.find('/');
+  if (slash == std::string::npos) return fail("invalid " + where + " \"" + d.bip + "\": expected an address/length such as 10.77.0.1/16", EINVAL);
+  uint32_t gateway = TRY_CTX(store::parse_ipv4(d.bip.substr(0, slash)), where);
+  store::Ipv4Subnet bip{0, atoi(d.bip.c_str() + slash + 1)};
+  bip.network = gateway & bip.mask();
+  bip = TRY_CTX(store::parse_subnet(bip.str()), where);
   store::Network bridge;
   bridge.name = "bridge";
   bridge.bridge = d.bridge;
@@ -148,7 +149,7 @@ Result<store::Network> create_network(Engine& e, const NetworkCreateRequest& r) 
 Status remove_network(Engine& e, const std::string& ref) {
   TRY(ensure_builtin_networks(e));
   store::Network n = TRY(e.networks().get(ref));
-  if (is_builtin(n.name))
+  if (is_builtin_network(n.name))
     return fail(n.name + " is a pre-defined network and cannot be removed", EPERM);
   auto eps = TRY(e.networks().endpoints_on(n.id));
   if (!eps.empty()) {
@@ -170,18 +171,17 @@ Status remove_network(Engine& e, const std::string& ref) {
   return {};
 }
 
-Result<std::vector<std::string>> prune_networks(Engine& e, const std::vector<std::string>& label_filters) {
+Result<std::vector<std::string>> prune_networks(Engine& e, const PruneFilter& f) {
   TRY(ensure_builtin_networks(e));
+  auto list = TRY(e.networks().list());
+  std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.name < b.name; });
   std::vector<std::string> removed;
-  for (auto& n : TRY(e.networks().list())) {
-    if (is_builtin(n.name)) continue;
-    bool match = true;
-    for (auto& f : label_filters) {
-      auto eq = f.find('=');
-      std::string k = f.substr(0, eq);
-      if (!n.labels.contains(k) || (eq != std::string::npos && n.labels[k] != f.substr(eq + 1))) match = false;
-    }
-    if (!match || !TRY(e.networks().endpoints_on(n.id)).empty()) continue;
+  for (auto& n : list) {
+    if (is_builtin_network(n.name) || (f.until_ns && n.created >= *f.until_ns)) continue;
+    std::map<std::string, std::string> labels;
+    for (auto& [k, v] : n.labels.items())
+      if (v.is_string()) labels[k] = v.get<std::string>();
+    if (!prune_labels_match(f, labels) || !TRY(e.networks().endpoints_on(n.id)).empty()) continue;
     if (remove_network(e, n.id)) removed.push_back(n.name);
   }
   return removed;

@@ -13,8 +13,12 @@
 
 #include "base/result.h"
 #include "engine/core/engine.h"
+#include "engine/core/system.h"
 
 namespace md::engine {
+
+// bridge, host or none: they cannot be removed, and exist in every root.
+bool is_builtin_network(const std::string& name);
 
 // Creates the rows of bridge/host/none when missing (cheap when present).
 Status ensure_builtin_networks(Engine& e);
@@ -35,8 +39,9 @@ Result<store::Network> create_network(Engine& e, const NetworkCreateRequest& r);
 
 // Refused for built-in networks (EPERM) and while containers are attached (EBUSY).
 Status remove_network(Engine& e, const std::string& ref);
-// Removes every user-defined network without endpoints; returns their names.
-Result<std::vector<std::string>> prune_networks(Engine& e, const std::vector<std::string>& label_filters = {});
+// Removes every user-defined network no container (in any state) is attached to that
+// matches Docker's prune filter (until=, label=, label!=); returns their names, sorted.
+Result<std::vector<std::string>> prune_networks(Engine& e, const PruneFilter& f = {});
 
 // Docker's NetworkResource JSON (network inspect and GET /networks), with its containers.
 nlohmann::json network_json(Engine& e, const store::Network& n, bool with_containers = true);
