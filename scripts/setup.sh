@@ -12,6 +12,7 @@ PACKAGES="
   busybox-static procps python3 iproute2 util-linux
   runc crun podman containerd
   hyperfine strace iperf3 curl
+  python3-docker docker-compose chromium libssl-dev
 "
 
 missing=""

@@ -25,11 +25,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <future>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -132,6 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(local::socket s, Server& srv) : socket_(std::move(s)), server_(srv) {}
   void start() { read(); }
+  // Gives the connection up to a handler (Response::hijack): a blocking dup of the socket
+  // and the bytes already read past the request; the session then ends. I/O thread only.
+  Hijacked take_over();
   void close() {
     beast::error_code ec;
     socket_.shutdown(local::socket::shutdown_both, ec);
@@ -140,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read();
+  void on_header(beast::error_code ec);
   void on_read(beast::error_code ec);
   void respond(const Request& q, Response r, bool keep_alive, unsigned version);
   // Streamed answers: raw bytes written in order; after the `last` piece the connection
@@ -154,6 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> res_;
+  std::optional<Router<Route>::Match> match_;  // the route found from the header
+  uint64_t limit_ = 0;                          // its body limit
 };
 
 struct Server {
@@ -183,10 +193,48 @@ struct Server {
 
 void Session::read() {
   parser_.emplace();
-  parser_->body_limit(server_.options.body_limit);
+  // Beast checks Content-Length against the limit while it parses the header, before we
+  // know the route: no limit there, the route's own is applied in on_header.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   parser_->header_limit(64 * 1024);
+  match_.reset();
+  http::async_read_header(socket_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+// The route is known from the header: read the body with that route's size limit.
+void Session::on_header(beast::error_code ec) {
+  if (ec) {
+    on_read(ec);
+    return;
+  }
+  auto& req = parser_->get();
+  std::string target(req.target());
+  auto [path, v] = strip_version(target.substr(0, target.find('?')));
+  (void)v;
+  match_ = server_.router.match(std::string(req.method_string()), path);
+  limit_ = match_ && match_->handler->body_limit > 0 ? match_->handler->body_limit : server_.options.body_limit;
+  if (auto n = parser_->content_length(); n && *n > limit_) {
+    on_read(http::error::body_limit);
+    return;
+  }
+  parser_->body_limit(limit_);
   http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+Hijacked Session::take_over() {
+  Hijacked h;
+  h.fd = ::fcntl(socket_.native_handle(), F_DUPFD_CLOEXEC, 3);
+  if (h.fd >= 0) {
+    int fl = ::fcntl(h.fd, F_GETFL);
+    ::fcntl(h.fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  h.pending = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  beast::error_code ec;
+  socket_.close(ec);  // the dup keeps the connection open
+  return h;
 }
 
 void Session::on_read(beast::error_code ec) {
@@ -199,7 +247,7 @@ void Session::on_read(beast::error_code ec) {
     Request q;
     Response r = error_response(ec == http::error::body_limit ? 413 : 400,
                                 ec == http::error::body_limit ? "request body too large (limit " +
-                                                                    std::to_string(server_.options.body_limit) + " bytes)"
+                                                                    std::to_string(limit_ ? limit_ : server_.options.body_limit) + " bytes)"
                                                               : "bad request: " + ec.message());
     respond(q, std::move(r), false, 11);
     return;
@@ -215,10 +263,15 @@ void Session::on_read(beast::error_code ec) {
   q.path = p;
   q.version = v;
   q.body = std::move(req.body());
+  for (auto& f : req) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    q.headers[name] = std::string(f.value());
+  }
   bool keep_alive = req.keep_alive();
   unsigned version = req.version();
 
-  auto m = server_.router.match(q.method, q.path);
+  auto m = std::move(match_);
   if (!m) {
     respond(q, not_found_response(), keep_alive, version);
     return;
@@ -235,6 +288,36 @@ void Session::on_read(beast::error_code ec) {
       r = err ? error_response(500, "cannot open the engine: " + err->message) : route.fn(e, q);
     } catch (const std::exception& ex) {
       r = error_response(500, std::string("internal error: ") + ex.what());
+    }
+    if (r.hijack) {
+      std::promise<Hijacked> taken;
+      auto fut = taken.get_future();
+      asio::post(self->server_.io, [self, &taken] { taken.set_value(self->take_over()); });
+      Hijacked h = fut.get();
+      if (h.fd < 0) return;
+      bool ok = true;
+      if (r.status != 0) {
+        std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                           std::string(r.status == 101 ? "UPGRADED" : http::obsolete_reason(static_cast<http::status>(r.status))) +
+                           "\r\nServer: minidocker/" + kVersion + " (linux)\r\nApi-Version: " + kApiVersion +
+                           "\r\nOstype: linux\r\n";
+        bool has_type = false;
+        for (auto& [k, v] : r.headers) {
+          has_type = has_type || beast::iequals(k, "Content-Type");
+          head += k + ": " + v + "\r\n";
+        }
+        if (!has_type && !r.content_type.empty()) head += "Content-Type: " + r.content_type + "\r\n";
+        head += "\r\n";
+        ok = write_all(h.fd, head);
+      }
+      if (ok) {
+        try {
+          r.hijack(h);
+        } catch (const std::exception&) {
+        }
+      }
+      ::close(h.fd);
+      return;
     }
     if (!r.rest) {
       asio::post(self->server_.io, [self, q, r = std::move(r), keep_alive, version]() mutable {

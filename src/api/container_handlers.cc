@@ -1,0 +1,283 @@
+// Container endpoints: list, create, inspect, lifecycle, wait, logs.
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/http_util.h"
+#include "engine/core/logs.h"
+#include "engine/store/ids.h"
+
+namespace md::api {
+namespace {
+
+using nlohmann::json;
+using store::ContainerState;
+
+// inspect's NetworkSettings.Ports → the summary's [{IP, PrivatePort, PublicPort, Type}].
+json summary_ports(const json& ports) {
+  json out = json::array();
+  if (!ports.is_object()) return out;
+  for (auto& [key, bindings] : ports.items()) {
+    auto slash = key.find('/');
+    int priv = std::atoi(key.substr(0, slash).c_str());
+    std::string type = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+    if (!bindings.is_array() || bindings.empty()) {
+      out.push_back({{"PrivatePort", priv}, {"Type", type}});
+      continue;
+    }
+    for (auto& b : bindings)
+      out.push_back({{"IP", b.value("HostIp", "")},
+                     {"PrivatePort", priv},
+                     {"PublicPort", std::atoi(b.value("HostPort", "0").c_str())},
+                     {"Type", type}});
+  }
+  return out;
+}
+
+json container_summary(engine::Engine& e, const store::Container& c, int64_t now) {
+  json in = engine::inspect_json(e, c);
+  std::string command;
+  for (auto k : {"Entrypoint", "Cmd"})
+    if (c.config.contains(k) && c.config[k].is_array())
+      for (auto& a : c.config[k])
+        if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
+  json ns = in.value("NetworkSettings", json::object());
+  json networks = ns.value("Networks", json::object());
+  if (!networks.is_object()) networks = json::object();
+  json mounts = in.value("Mounts", json::array());
+  if (!mounts.is_array()) mounts = json::array();
+  return {{"Id", c.id},
+          {"Names", json::array({"/" + c.name})},
+          {"Image", c.config.value("Image", c.image)},
+          {"ImageID", c.image},
+          {"Command", command},
+          {"Created", c.created / 1000000000},
+          {"Ports", is_up(c.state) ? summary_ports(ns.value("Ports", json())) : json::array()},
+          {"Labels", c.labels},
+          {"State", store::state_name(c.state)},
+          {"Status", engine::status_text(c, now)},
+          {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
+          {"NetworkSettings", {{"Networks", networks}}},
+          {"Mounts", mounts}};
+}
+
+Response containers_list(engine::Engine* e, const Request& q) {
+  auto filters = parse_filters(query_value(q, "filters"));
+  if (!filters) return error_response(400, filters.error().message);
+  auto limit = query_int(q, "limit");
+  if (!limit) return error_response(400, limit.error().message);
+  store::ContainerFilter cf;
+  cf.all = query_bool(q, "all") || (*limit && **limit > 0);
+  std::vector<int> exited;
+  for (auto& [key, values] : *filters) {
+    if (key == "status") {
+      for (auto& v : values) {
+        auto s = store::parse_state(v);
+        if (!s)
+          return error_response(400, "invalid filter 'status=" + v +
+                                         "': Invalid filter 'status=" + v + "'");
+        cf.states.push_back(*s);
+      }
+    } else if (key == "name") {
+      for (auto& v : values) cf.names.push_back(!v.empty() && v[0] == '/' ? v.substr(1) : v);
+    } else if (key == "id") {
+      cf.ids = values;
+    } else if (key == "label") {
+      cf.labels = values;
+    } else if (key == "exited") {
+      for (auto& v : values) exited.push_back(std::atoi(v.c_str()));
+      cf.all = true;
+    } else if (key == "ancestor" || key == "before" || key == "since" || key == "volume" || key == "network" ||
+               key == "publish" || key == "expose" || key == "health" || key == "isolation" || key == "is-task") {
+      return error_response(400, "filter '" + key + "' is not supported by minidocker's API yet");
+    } else {
+      return error_response(400, "invalid filter '" + key + "'");
+    }
+  }
+  (void)engine::reconcile_all(*e);
+  auto list = e->containers().list(cf);
+  if (!list) return error_response(list.error());
+  int64_t now = store::now_unix_nanos();
+  json out = json::array();
+  for (auto& c : *list) {
+    if (!exited.empty()) {
+      if (c.state != ContainerState::kExited) continue;
+      bool hit = false;
+      for (int x : exited) hit = hit || x == c.exit_code;
+      if (!hit) continue;
+    }
+    if (*limit && **limit > 0 && int64_t(out.size()) >= **limit) break;
+    out.push_back(container_summary(*e, c, now));
+  }
+  return json_response(200, out);
+}
+
+Response container_create(engine::Engine* e, const Request& q) {
+  engine::CreateRequest r;
+  r.body = json::parse(q.body.empty() ? std::string("{}") : q.body, nullptr, false);
+  if (r.body.is_discarded() || !r.body.is_object()) return error_response(400, "invalid JSON: the body is not a JSON object");
+  if (!r.body.contains("Image") || !r.body["Image"].is_string() || r.body["Image"].get<std::string>().empty())
+    return error_response(400, "config cannot be empty in order to create a container");
+  r.name = query_value(q, "name");
+  if (!r.name.empty() && r.name[0] == '/') r.name.erase(0, 1);
+  auto c = engine::create_container(*e, r);
+  if (!c) return error_response(c.error());
+  return json_response(201, {{"Id", c->id}, {"Warnings", json::array()}});
+}
+
+Response container_inspect(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  return json_response(200, engine::inspect_json(*e, *c));
+}
+
+Response container_start(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  if (c->state == ContainerState::kRunning || c->state == ContainerState::kPaused) return no_content(304);
+  auto s = engine::start_container(*e, c->id);
+  if (!s) {
+    // The command could not be executed (ENOENT/EACCES): Docker answers 400.
+    int err = s.error().errno_value;
+    return error_response(err == ENOENT || err == EACCES || err == EINVAL ? 400 : 500, s.error().message);
+  }
+  return no_content();
+}
+
+Response container_stop(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  auto t = query_int(q, "t");
+  if (!t) return error_response(400, t.error().message);
+  if (!is_up(c->state)) return no_content(304);
+  std::optional<int> timeout;
+  if (*t) timeout = int(**t);
+  auto s = engine::stop_container(*e, c->id, timeout, query_value(q, "signal"));
+  if (!s) return error_response(s.error());
+  return no_content();
+}
+
+Response container_restart(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  auto t = query_int(q, "t");
+  if (!t) return error_response(400, t.error().message);
+  std::optional<int> timeout;
+  if (*t) timeout = int(**t);
+  auto s = engine::restart_container(*e, c->id, timeout);
+  if (!s) return error_response(s.error());
+  return no_content();
+}
+
+Response container_kill(engine::Engine* e, const Request& q) {
+  const std::string& ref = q.params.at("id");
+  auto c = lookup(*e, ref);
+  if (!c) return error_response(c.error());
+  if (!is_up(c->state) || c->state == ContainerState::kRestarting)
+    return error_response(409, "Cannot kill container: " + ref + ": Container " + c->id + " is not running");
+  auto s = engine::kill_container(*e, c->id, query_value(q, "signal", "KILL"));
+  if (!s) return error_response(s.error());
+  return no_content();
+}
+
+// pause/unpause: the engine's EINVAL is a state conflict ("is not running", "is already
+// paused"), 409 in Docker's terms.
+Response container_pause(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  auto s = engine::pause_container(*e, c->id);
+  if (!s) return error_response(s.error().errno_value == EINVAL ? 409 : error_response(s.error()).status, s.error().message);
+  return no_content();
+}
+
+Response container_unpause(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  auto s = engine::unpause_container(*e, c->id);
+  if (!s) return error_response(s.error().errno_value == EINVAL ? 409 : error_response(s.error()).status, s.error().message);
+  return no_content();
+}
+
+Response container_delete(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  auto s = engine::remove_container(*e, c->id, query_bool(q, "force"), query_bool(q, "v"));
+  if (!s) return error_response(s.error());
+  return no_content();
+}
+
+// Runs on a thread of its own (RunOn::kOwnThread): it blocks until the condition holds.
+Response container_wait(engine::Engine* e, const Request& q) {
+  std::string cond = query_value(q, "condition", "not-running");
+  engine::WaitCondition wc;
+  if (cond == "" || cond == "not-running") wc = engine::WaitCondition::kNotRunning;
+  else if (cond == "next-exit") wc = engine::WaitCondition::kNextExit;
+  else if (cond == "removed") wc = engine::WaitCondition::kRemoved;
+  else return error_response(400, "invalid condition: \"" + cond + "\"");
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  Response r;
+  r.rest = [e, id = c->id, wc, last = c->exit_code]() -> std::string {
+    auto code = engine::wait_container(*e, id, wc);
+    json j;
+    if (code) j = {{"StatusCode", *code}, {"Error", nullptr}};
+    else if (code.error().errno_value == ENOENT) j = {{"StatusCode", last}, {"Error", nullptr}};
+    else j = {{"StatusCode", -1}, {"Error", {{"Message", code.error().message}}}};
+    return j.dump() + "\n";
+  };
+  return r;
+}
+
+Response container_logs(engine::Engine* e, const Request& q) {
+  auto c = lookup(*e, q.params.at("id"));
+  if (!c) return error_response(c.error());
+  if (query_bool(q, "follow"))
+    return error_response(400, "follow is not supported by minidocker's API yet (docs/api.md); use `minidocker logs -f`");
+  engine::LogOptions o;
+  o.stdout_stream = query_bool(q, "stdout");
+  o.stderr_stream = query_bool(q, "stderr");
+  if (!o.stdout_stream && !o.stderr_stream)
+    return error_response(400, "Bad parameters: you must choose at least one stream");
+  std::string tail = query_value(q, "tail", "all");
+  if (tail != "all" && !tail.empty()) {
+    char* end = nullptr;
+    long long n = std::strtoll(tail.c_str(), &end, 10);
+    o.tail = (*end == '\0' && n >= 0) ? n : -1;
+  }
+  o.since_ns = unix_ns(query_value(q, "since"));
+  o.until_ns = unix_ns(query_value(q, "until"));
+  bool timestamps = query_bool(q, "timestamps");
+  bool tty = c->config.value("Tty", false);
+  Response r;
+  r.content_type = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+  auto s = engine::read_logs(*e, c->id, o, [&](const engine::LogLine& l) {
+    std::string text = timestamps ? l.time + " " + l.text : l.text;
+    if (tty) r.body += text;
+    else put_frame(r.body, l.is_stderr, text);
+    return true;
+  });
+  if (!s) return error_response(s.error());
+  return r;
+}
+
+}  // namespace
+
+void add_container_routes(Router<Route>& r) {
+  r.add("GET", "/containers/json", {containers_list, RunOn::kPool});
+  r.add("POST", "/containers/create", {container_create, RunOn::kPool});
+  r.add("GET", "/containers/{id}/json", {container_inspect, RunOn::kPool});
+  r.add("POST", "/containers/{id}/start", {container_start, RunOn::kPool});
+  r.add("POST", "/containers/{id}/stop", {container_stop, RunOn::kOwnThread});  // up to t seconds
+  r.add("POST", "/containers/{id}/restart", {container_restart, RunOn::kOwnThread});
+  r.add("POST", "/containers/{id}/kill", {container_kill, RunOn::kPool});
+  r.add("POST", "/containers/{id}/pause", {container_pause, RunOn::kPool});
+  r.add("POST", "/containers/{id}/unpause", {container_unpause, RunOn::kPool});
+  r.add("DELETE", "/containers/{id}", {container_delete, RunOn::kPool});
+  r.add("POST", "/containers/{id}/wait", {container_wait, RunOn::kOwnThread});
+  r.add("GET", "/containers/{id}/logs", {container_logs, RunOn::kPool});
+}
+
+}  // namespace md::api
