@@ -84,8 +84,8 @@ sc_run_limits() {
   expect_eq pids "$(d inspect -f '{{.HostConfig.PidsLimit}}' "$P-lim")" 50
 }
 sc_run_read_only() {
-  d run --rm --read-only busybox touch /x 2>/dev/null && fail "wrote to a read-only rootfs"
-  return 0
+  local err; err=$(d run --rm --read-only busybox touch /x 2>&1) && fail "wrote to a read-only rootfs"
+  expect_has error "$err" "Read-only file system"
 }
 sc_run_labels() {
   d run -d --name "$P-lab" -l tier=web -l team=a busybox sleep 300 >/dev/null || return 1
@@ -101,6 +101,30 @@ sc_run_restart_policy() {
 sc_run_healthcheck() {
   d run -d --name "$P-hc" --health-cmd 'true' --health-interval 1s busybox sleep 300 >/dev/null || return 1
   eventually healthy d inspect -f '{{.State.Health.Status}}' "$P-hc"
+}
+
+sc_run_mounts_tmpfs() {
+  expect_has mount "$(d run --rm --mount type=tmpfs,destination=/t --tmpfs /t2 busybox sh -c 'grep -E " /t2? " /proc/mounts')" "tmpfs /t2" || return 1
+  expect_has mount "$(d run --rm --mount type=tmpfs,destination=/t busybox grep ' /t ' /proc/mounts)" "tmpfs /t"
+}
+sc_run_capabilities() {
+  expect_eq "cap-drop ALL" "$(d run --rm --cap-drop ALL busybox grep CapEff /proc/self/status | awk '{print $2}')" 0000000000000000 || return 1
+  # CAP_NET_ADMIN is bit 12: 0x1000
+  local eff; eff=$(d run --rm --cap-drop ALL --cap-add NET_ADMIN busybox grep CapEff /proc/self/status | awk '{print $2}')
+  expect_eq "cap-add NET_ADMIN" "$eff" 0000000000001000
+}
+sc_run_network_none() { expect_eq links "$(d run --rm --network none busybox ls /sys/class/net | tr '\n' ' ')" "lo "; }
+sc_inspect_other_objects() {
+  d volume create "$P-iv" >/dev/null && d network create "$P-in" >/dev/null || return 1
+  expect_eq volume "$(d inspect -f '{{.Name}}' "$P-iv")" "$P-iv" || return 1
+  expect_eq network "$(d inspect -f '{{.Name}}' "$P-in")" "$P-in" || return 1
+  expect_eq image "$(d inspect -f '{{.Os}}' busybox)" linux
+}
+sc_ps_size_and_system_prune() {
+  d run --name "$P-sz" busybox sh -c 'echo x > /f' >/dev/null || return 1
+  d ps -as --filter name="$P-sz" --format '{{.Size}}' | grep -q B || fail "no size column"
+  d system prune -f >/dev/null || fail "system prune"
+  [ -z "$(d ps -aq --filter name="^$P-sz\$")" ] || fail "stopped container survived system prune"
 }
 
 # ------------------------------------------------------------------ lifecycle
@@ -217,6 +241,14 @@ sc_port() {
   d run -d --name "$P-port" -p 127.0.0.1::80 busybox sleep 300 >/dev/null || return 1
   expect_has port "$(d port "$P-port" 80)" "127.0.0.1:"
 }
+sc_port_http() {
+  [ "$NO_DAEMON_NET" = 1 ] && return 0
+  d run -d --name "$P-http" -p 127.0.0.1::80 busybox sh -c 'mkdir /w && echo port-ok > /w/index.html && httpd -f -p 80 -h /w' >/dev/null || return 1
+  local hp; hp=$(d port "$P-http" 80/tcp | head -1) || return 1
+  local out=""
+  for _ in $(seq 1 40); do out=$(curl -s --max-time 2 "http://$hp/") && [ -n "$out" ] && break; sleep 0.25; done
+  expect_eq http "$out" port-ok
+}
 sc_ps_filters_format() {
   d create --name "$P-psf" busybox true >/dev/null || return 1
   expect_eq status "$(d ps -a --filter status=created --filter name="$P-psf" --format '{{.Names}}|{{.Status}}')" "$P-psf|Created" || return 1
@@ -261,8 +293,8 @@ sc_image_rm_in_use() {
   d tag busybox "$P-use:1" || return 1
   d create --name "$P-use" "$P-use:1" true >/dev/null || return 1
   local id; id=$(d image inspect -f '{{.Id}}' "$P-use:1")
-  d rmi "$id" >/dev/null 2>&1 && fail "removed an image in use by id"
-  return 0
+  local err; err=$(d rmi "$id" 2>&1) && fail "removed an image in use by id"
+  expect_has error "$err" "conflict"
 }
 
 # ------------------------------------------------------------------ networks and volumes
@@ -299,8 +331,8 @@ sc_volume_persists() {
 sc_bind_mount() {
   mkdir -p "$TMP/bind" && echo host > "$TMP/bind/f"
   expect_eq bind "$(d run --rm -v "$TMP/bind:/b:ro" busybox cat /b/f)" host || return 1
-  d run --rm -v "$TMP/bind:/b:ro" busybox touch /b/g 2>/dev/null && fail "wrote to a :ro bind"
-  return 0
+  local err; err=$(d run --rm -v "$TMP/bind:/b:ro" busybox touch /b/g 2>&1) && fail "wrote to a :ro bind"
+  expect_has error "$err" "Read-only file system"
 }
 
 # ------------------------------------------------------------------ the SDK
