@@ -2,6 +2,11 @@
 // version prefix ("/v1.43/containers/json" is "/containers/json") stripped first and
 // "{name}" segments captured as path parameters ("/containers/{id}/json").
 //
+// One "{name*}" segment per pattern takes one or more whole segments, joined by "/":
+// Docker's image names contain slashes ("/images/{name*}/json" matches
+// "/images/localhost:5000/a/b:tag/json" with name "localhost:5000/a/b:tag"). The segments
+// after it must match literally (or as "{x}"), so the rest parameter gets what is between.
+//
 // Plain data, no Beast: the unit tests drive it directly (router_test.cc).
 #pragma once
 
@@ -30,7 +35,7 @@ class Router {
     std::map<std::string, std::string> params;  // {id} → value (URL-decoded)
   };
 
-  // `pattern`: "/containers/{id}/start"; `method`: "GET", "POST", … ("HEAD" matches GET
+  // `pattern`: "/containers/{id}/start" or "/images/{name*}/json"; `method`: "GET", "POST", … ("HEAD" matches GET
   // routes too, as HTTP wants).
   void add(std::string method, std::string_view pattern, Handler h) {
     routes_.push_back(Route{std::move(method), split(pattern), std::move(h)});
@@ -71,16 +76,29 @@ class Router {
     return out;
   }
 
+  static bool is_param(const std::string& p) { return p.size() >= 2 && p.front() == '{' && p.back() == '}'; }
+  static bool is_rest(const std::string& p) { return p.size() >= 3 && is_param(p) && p[p.size() - 2] == '*'; }
+
   static bool match_segments(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,
                              std::map<std::string, std::string>& params) {
-    if (pattern.size() != segs.size()) return false;
+    size_t rest = pattern.size();
+    for (size_t i = 0; i < pattern.size(); ++i)
+      if (is_rest(pattern[i])) rest = i;
+    if (rest == pattern.size() ? pattern.size() != segs.size() : segs.size() < pattern.size()) return false;
+    // Pattern segment i matches path segment i before the rest parameter, and the one as
+    // far from the end after it.
+    const size_t extra = segs.size() - pattern.size();
     for (size_t i = 0; i < pattern.size(); ++i) {
       const auto& p = pattern[i];
-      if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
-        params[p.substr(1, p.size() - 2)] = url_decode(segs[i]);
-      } else if (p != segs[i]) {
-        return false;
+      if (i == rest) {
+        std::string joined;
+        for (size_t k = i; k <= i + extra; ++k) joined += (k == i ? "" : "/") + segs[k];
+        params[p.substr(1, p.size() - 3)] = url_decode(joined);
+        continue;
       }
+      const auto& s = segs[i < rest ? i : i + extra];
+      if (is_param(p)) params[p.substr(1, p.size() - 2)] = url_decode(s);
+      else if (p != s) return false;
     }
     return true;
   }

@@ -50,6 +50,42 @@ TEST(ApiRouter, MatchesPathParameters) {
   EXPECT_FALSE(r.match("GET", "/containers/x/json/extra"));
 }
 
+TEST(ApiRouter, RestParameterTakesSlashes) {
+  Router<int> r;
+  r.add("GET", "/images/json", 1);
+  r.add("GET", "/images/{name*}/json", 2);
+  r.add("POST", "/images/{name*}/tag", 3);
+  r.add("DELETE", "/images/{name*}", 4);
+
+  auto m = r.match("GET", "/images/json");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m->handler, 1);
+  m = r.match("GET", "/images/busybox/json");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m->handler, 2);
+  EXPECT_EQ(m->params.at("name"), "busybox");
+  m = r.match("GET", "/images/localhost:5000/a/b:tag/json");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->params.at("name"), "localhost:5000/a/b:tag");
+  // A name may end in a segment that is also the route's suffix.
+  m = r.match("GET", "/images/a/json/json");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->params.at("name"), "a/json");
+  m = r.match("POST", "/images/library/busybox%3Alatest/tag");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->params.at("name"), "library/busybox:latest");
+  m = r.match("DELETE", "/images/sha256:3f2a");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->params.at("name"), "sha256:3f2a");
+  m = r.match("DELETE", "/images/docker.io/library/busybox");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->params.at("name"), "docker.io/library/busybox");
+  // The rest needs at least one segment, and the suffix must be there.
+  EXPECT_FALSE(r.match("DELETE", "/images"));
+  EXPECT_FALSE(r.match("POST", "/images/tag"));
+  EXPECT_FALSE(r.match("GET", "/images/a/b/history"));
+}
+
 TEST(ApiRouter, ParsesQueries) {
   auto q = parse_query("all=1&filters=%7B%22status%22%3A%5B%22running%22%5D%7D&name=a+b&flag");
   EXPECT_EQ(q.at("all"), "1");

@@ -1,4 +1,4 @@
-// System endpoints: /_ping, /version, /info.
+// System endpoints: /_ping, /version, /info, /system/df.
 #include <sys/utsname.h>
 
 #include <cerrno>
@@ -63,12 +63,22 @@ Response info(engine::Engine* e, const Request&) {
   return r;
 }
 
+// GET /system/df?type=: engine::disk_usage (LayersSize, Images with SharedSize and
+// Containers, Containers with SizeRw/SizeRootFs, Volumes with UsageData, BuildCache []).
+// Every part is computed whatever `type` asks for (Docker ≥ 1.42 may leave some out).
+Response system_df(engine::Engine* e, const Request&) {
+  auto j = engine::disk_usage(*e);
+  if (!j) return error_response(j.error());
+  return json_response(200, *j);
+}
+
 }  // namespace
 
 void add_system_routes(Router<Route>& r) {
   r.add("GET", "/_ping", {ping, RunOn::kInline});
   r.add("GET", "/version", {version, RunOn::kInline});
   r.add("GET", "/info", {info, RunOn::kPool});
+  r.add("GET", "/system/df", {system_df, RunOn::kPool});
 }
 
 }  // namespace md::api
