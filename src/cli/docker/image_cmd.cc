@@ -13,6 +13,7 @@
 #include "cli/docker/cli.h"
 #include "cli/docker/image_views.h"
 #include "engine/core/containers.h"
+#include "engine/image/image_filter.h"
 #include "engine/image/image_service.h"
 #include "engine/store/ids.h"
 
@@ -30,14 +31,16 @@ std::string short_image_id(const std::string& id, bool no_trunc) {
   return hex.substr(0, 12);
 }
 
-std::vector<image::ImageUser> image_users(engine::Engine& e) {
+// Containers (any state) created from `image_id`: rmi's conflicts are about those only.
+std::vector<image::ImageUser> image_users(engine::Engine& e, const std::string& image_id) {
   std::vector<image::ImageUser> users;
   store::ContainerFilter f;
   f.all = true;
   if (auto list = e.containers().list(f))
     for (auto& c : *list)
-      users.push_back({c.id, c.state == store::ContainerState::kRunning || c.state == store::ContainerState::kPaused ||
-                                 c.state == store::ContainerState::kRestarting});
+      if (c.image == image_id)
+        users.push_back({c.id, c.state == store::ContainerState::kRunning || c.state == store::ContainerState::kPaused ||
+                                   c.state == store::ContainerState::kRestarting});
   return users;
 }
 
@@ -64,49 +67,30 @@ int cmd_images(Invocation& inv) {
   auto svc = service(**e);
   auto list = svc.list();
   if (!list) return report(list.error());
-  std::string repo_filter = f.args().empty() ? "" : f.args()[0];
-  std::optional<bool> dangling;
-  std::vector<std::string> references;
+  // Docker's filters (engine/image/image_filter.h); the REPOSITORY[:TAG] argument is one
+  // more reference filter, as in Docker's CLI.
+  std::map<std::string, std::vector<std::string>> filters;
   for (auto& fl : f.list("filter")) {
     auto eq = fl.find('=');
-    std::string k = fl.substr(0, eq), v = eq == std::string::npos ? "" : fl.substr(eq + 1);
-    if (k == "dangling") dangling = v == "true" || v == "1";
-    else if (k == "reference") references.push_back(v);
-    else if (k != "label" && k != "before" && k != "since")
-      return std::fprintf(stderr, "Error response from daemon: invalid filter '%s'\n", k.c_str()), 1;
+    filters[fl.substr(0, eq)].push_back(eq == std::string::npos ? "" : fl.substr(eq + 1));
   }
-  auto matches = [](const std::string& pattern, const std::string& s) {
-    // Docker's reference filter: shell-style match of repo or repo:tag.
-    return fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
-  };
+  if (!f.args().empty()) filters["reference"].push_back(f.args()[0]);
   int64_t now = store::now_unix_nanos();
+  auto filter = image::parse_image_list_filter((*e)->images(), filters, now);
+  if (!filter) return daemon_error(filter.error());
   bool no_trunc = f.boolean("no-trunc");
   std::vector<json> rows;
   std::set<std::string> seen_ids;
   for (auto& img : *list) {
+    auto shown = image::filter_image(*filter, img);
+    if (!shown) continue;
     std::vector<std::pair<std::string, std::string>> names;
-    for (auto& t : img.tags) {
+    for (auto& t : *shown) {
       auto colon = t.rfind(':');
       names.emplace_back(t.substr(0, colon), t.substr(colon + 1));
     }
-    bool is_dangling = names.empty();
-    if (dangling && *dangling != is_dangling) continue;
     if (names.empty()) names.emplace_back("<none>", "<none>");
     for (auto& [repo, tag] : names) {
-      if (!repo_filter.empty()) {
-        std::string want = repo_filter;
-        std::string want_tag;
-        if (auto c = want.rfind(':'); c != std::string::npos && want.find('/', c) == std::string::npos) {
-          want_tag = want.substr(c + 1);
-          want = want.substr(0, c);
-        }
-        if (repo != want || (!want_tag.empty() && tag != want_tag)) continue;
-      }
-      if (!references.empty()) {
-        bool any = false;
-        for (auto& r : references) any |= matches(r, repo) || matches(r, repo + ":" + tag);
-        if (!any) continue;
-      }
       if (f.boolean("quiet")) {
         if (seen_ids.insert(img.id).second) std::printf("%s\n", short_image_id(img.id, no_trunc).c_str());
         continue;
@@ -239,7 +223,12 @@ int cmd_rmi(Invocation& inv) {
   (void)engine::reconcile_all(**e);
   auto svc = service(**e);
   for (auto& ref : f.args()) {
-    auto r = svc.remove(ref, f.boolean("force"), image_users(**e));
+    auto img = svc.get(ref);
+    if (!img) {
+      rc = daemon_error(img.error());
+      continue;
+    }
+    auto r = svc.remove(ref, f.boolean("force"), image_users(**e, img->id));
     if (!r) {
       rc = daemon_error(r.error());
       continue;
