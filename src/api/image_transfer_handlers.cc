@@ -86,7 +86,9 @@ Response image_pull(engine::Engine* e, const Request& q) {
                                    {{"status", "Status: Image is up to date for " + name}}});
     }
   }
-  return error_response(404, "pull access denied for " + (from.empty() ? ref : from) +
+  // Docker names the repository as the user wrote it ("nosuch/thing", not docker.io/…).
+  std::string repo = normalized ? name.substr(0, name.rfind(':')) : from;
+  return error_response(404, "pull access denied for " + repo +
                                  ": minidocker has no registry client, so only images that are here already can be "
                                  "pulled; add " + name + " with `docker load` or `docker import`");
 }
