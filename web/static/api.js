@@ -10,14 +10,14 @@ export class ApiError extends Error {
 }
 
 // A listener started with --token wants it on every request. The page is opened once as
-// http://host:port/?token=T: keep T in a cookie (the browser then sends it with every
-// fetch and WebSocket of this origin, which cannot carry headers) and drop it from the
-// address bar so it does not end up in bookmarks or screenshots.
+// http://host:port/?token=T; the server's answer to that sets the md_token cookie
+// (HttpOnly; web_routes.cc), which the browser then sends with every file, fetch and
+// WebSocket of this origin (WebSockets cannot carry headers). Here: drop T from the
+// address bar so it ends up in no bookmark or screenshot.
 export function adoptToken() {
   const url = new URL(location.href);
   const token = url.searchParams.get('token');
   if (!token) return;
-  document.cookie = `md_token=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
   url.searchParams.delete('token');
   history.replaceState(null, '', url.pathname + url.search + url.hash);
 }

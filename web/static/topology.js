@@ -78,16 +78,18 @@ export class TopologyView {
       col.members.forEach((c, i) => {
         const cx = col.x + NODE_W / 2 + (i % PER_ROW) * NODE_W;
         const cy = TOP + BOX_H + 70 + Math.floor(i / PER_ROW) * ROW_H;
-        for (const a of c.networks || []) {
+        (c.networks || []).forEach((a, k) => {
           const b = boxOf.get(a.network);
-          if (!b) continue;
+          if (!b) return;
           const tx = Math.min(Math.max(cx, b.x + 14), b.x + b.w - 14);
           const ty = TOP + BOX_H;
           edges.append(svg('line', { x1: cx, y1: cy - 18, x2: tx, y2: ty, class: a.network === (col.name || null) ? 'edge' : 'edge edge-extra' }));
-          const lx = tx + (cx - tx) * 0.62;
-          const ly = ty + (cy - 18 - ty) * 0.62;
-          if (a.ip) edges.append(svg('text', { x: lx + 4, y: ly, class: 'edge-label' }, a.ip));
-        }
+          // Labels of a node's edges at different heights, so they never overlap.
+          const f = Math.max(0.2, 0.7 - k * 0.3);
+          const lx = tx + (cx - tx) * f;
+          const ly = ty + (cy - 18 - ty) * f;
+          if (a.ip) edges.append(svg('text', { x: lx + 5, y: ly + 4, class: 'edge-label' }, a.ip));
+        });
         nodes.append(svg('g', { class: `node node-${c.status}`, 'data-container': c.name },
           svg('title', {}, `${c.name} (${c.status})`),
           svg('circle', { cx, cy, r: 17 }),
