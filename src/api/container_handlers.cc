@@ -1,4 +1,5 @@
-// Container endpoints: list, create, inspect, lifecycle, wait, logs.
+// Container endpoints: list (filters: engine/core/container_filter.h), create, inspect,
+// lifecycle, wait, logs.
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -7,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http_util.h"
+#include "engine/core/container_filter.h"
 #include "engine/core/logs.h"
+#include "engine/core/system.h"
 #include "engine/store/ids.h"
 
 namespace md::api {
@@ -16,28 +19,24 @@ namespace {
 using nlohmann::json;
 using store::ContainerState;
 
-// inspect's NetworkSettings.Ports → the summary's [{IP, PrivatePort, PublicPort, Type}].
-json summary_ports(const json& ports) {
+// The summary's Ports: [{IP, PrivatePort, PublicPort, Type}], exposed-only ports without
+// IP and PublicPort (as Docker's types.Port with omitempty).
+json summary_ports(engine::Engine& e, const store::Container& c) {
   json out = json::array();
-  if (!ports.is_object()) return out;
-  for (auto& [key, bindings] : ports.items()) {
-    auto slash = key.find('/');
-    int priv = std::atoi(key.substr(0, slash).c_str());
-    std::string type = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
-    if (!bindings.is_array() || bindings.empty()) {
-      out.push_back({{"PrivatePort", priv}, {"Type", type}});
-      continue;
+  for (auto& p : engine::container_port_entries(e, c)) {
+    json j = {{"PrivatePort", p.private_port}, {"Type", p.type}};
+    if (!p.ip.empty()) {
+      j["IP"] = p.ip;
+      j["PublicPort"] = p.public_port;
     }
-    for (auto& b : bindings)
-      out.push_back({{"IP", b.value("HostIp", "")},
-                     {"PrivatePort", priv},
-                     {"PublicPort", std::atoi(b.value("HostPort", "0").c_str())},
-                     {"Type", type}});
+    out.push_back(j);
   }
   return out;
 }
 
-json container_summary(engine::Engine& e, const store::Container& c, int64_t now) {
+// Docker's container summary (types.Container). `size`: SizeRw (the writable layer) and
+// SizeRootFs (it plus the image), as ?size=1 asks.
+json container_summary(engine::Engine& e, const store::Container& c, int64_t now, bool size) {
   json in = engine::inspect_json(e, c);
   std::string command;
   for (auto k : {"Entrypoint", "Cmd"})
@@ -49,69 +48,48 @@ json container_summary(engine::Engine& e, const store::Container& c, int64_t now
   if (!networks.is_object()) networks = json::object();
   json mounts = in.value("Mounts", json::array());
   if (!mounts.is_array()) mounts = json::array();
-  return {{"Id", c.id},
-          {"Names", json::array({"/" + c.name})},
-          {"Image", c.config.value("Image", c.image)},
-          {"ImageID", c.image},
-          {"Command", command},
-          {"Created", c.created / 1000000000},
-          {"Ports", is_up(c.state) ? summary_ports(ns.value("Ports", json())) : json::array()},
-          {"Labels", c.labels},
-          {"State", store::state_name(c.state)},
-          {"Status", engine::status_text(c, now)},
-          {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
-          {"NetworkSettings", {{"Networks", networks}}},
-          {"Mounts", mounts}};
+  json out = {{"Id", c.id},
+              {"Names", json::array({"/" + c.name})},
+              {"Image", c.config.value("Image", c.image)},
+              {"ImageID", c.image},
+              {"Command", command},
+              {"Created", c.created / 1000000000},
+              {"Ports", summary_ports(e, c)},
+              {"Labels", c.labels},
+              {"State", store::state_name(c.state)},
+              {"Status", engine::status_text(c, now)},
+              {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
+              {"NetworkSettings", {{"Networks", networks}}},
+              {"Mounts", mounts}};
+  if (size) {
+    int64_t rw = engine::tree_bytes(e.paths().upper(c.id));
+    int64_t image = 0;
+    if (auto img = e.images().get(c.image)) image = img->size;
+    out["SizeRw"] = rw;
+    out["SizeRootFs"] = rw + image;
+  }
+  return out;
 }
 
+// GET /containers/json?all=&limit=&size=&filters=: the filters are the engine's
+// (engine/core/container_filter.h), the same code as `minidocker ps`.
 Response containers_list(engine::Engine* e, const Request& q) {
-  auto filters = parse_filters(query_value(q, "filters"));
-  if (!filters) return error_response(400, filters.error().message);
+  auto raw = parse_filters(query_value(q, "filters"));
+  if (!raw) return error_response(400, raw.error().message);
   auto limit = query_int(q, "limit");
   if (!limit) return error_response(400, limit.error().message);
-  store::ContainerFilter cf;
-  cf.all = query_bool(q, "all") || (*limit && **limit > 0);
-  std::vector<int> exited;
-  for (auto& [key, values] : *filters) {
-    if (key == "status") {
-      for (auto& v : values) {
-        auto s = store::parse_state(v);
-        if (!s)
-          return error_response(400, "invalid filter 'status=" + v +
-                                         "': Invalid filter 'status=" + v + "'");
-        cf.states.push_back(*s);
-      }
-    } else if (key == "name") {
-      for (auto& v : values) cf.names.push_back(!v.empty() && v[0] == '/' ? v.substr(1) : v);
-    } else if (key == "id") {
-      cf.ids = values;
-    } else if (key == "label") {
-      cf.labels = values;
-    } else if (key == "exited") {
-      for (auto& v : values) exited.push_back(std::atoi(v.c_str()));
-      cf.all = true;
-    } else if (key == "ancestor" || key == "before" || key == "since" || key == "volume" || key == "network" ||
-               key == "publish" || key == "expose" || key == "health" || key == "isolation" || key == "is-task") {
-      return error_response(400, "filter '" + key + "' is not supported by minidocker's API yet");
-    } else {
-      return error_response(400, "invalid filter '" + key + "'");
-    }
-  }
-  (void)engine::reconcile_all(*e);
-  auto list = e->containers().list(cf);
+  engine::ContainerListOptions o;
+  o.all = query_bool(q, "all");
+  if (*limit) o.limit = **limit;
+  auto filters = engine::parse_container_filters(*e, *raw);
+  if (!filters) return error_response(filters.error());
+  o.filters = std::move(*filters);
+  auto list = engine::list_containers(*e, o);
   if (!list) return error_response(list.error());
   int64_t now = store::now_unix_nanos();
+  bool size = query_bool(q, "size");
   json out = json::array();
-  for (auto& c : *list) {
-    if (!exited.empty()) {
-      if (c.state != ContainerState::kExited) continue;
-      bool hit = false;
-      for (int x : exited) hit = hit || x == c.exit_code;
-      if (!hit) continue;
-    }
-    if (*limit && **limit > 0 && int64_t(out.size()) >= **limit) break;
-    out.push_back(container_summary(*e, c, now));
-  }
+  for (auto& c : *list) out.push_back(container_summary(*e, c, now, size));
   return json_response(200, out);
 }
 

@@ -13,6 +13,7 @@
 #include "cli/common/table.h"
 #include "cli/common/units.h"
 #include "cli/docker/cli.h"
+#include "engine/core/container_filter.h"
 #include "engine/core/containers.h"
 #include "engine/core/network_setup.h"
 #include "engine/store/ids.h"
@@ -56,42 +57,7 @@ std::string command_text(const store::Container& c, bool no_trunc) {
   return "\"" + cmd + "\"";
 }
 
-// One entry of Docker's container summary "Ports" (types.Port).
-struct PortEntry {
-  std::string ip;  // "" when only exposed
-  int private_port = 0, public_port = 0;
-  std::string type;
-};
-
-bool is_up(const store::Container& c) {
-  return c.state == ContainerState::kRunning || c.state == ContainerState::kPaused ||
-         c.state == ContainerState::kRestarting;
-}
-
-// The daemon's summary ports: each published binding, and each exposed port that is not
-// published; only while the container is up (Docker clears them when it stops).
-std::vector<PortEntry> port_entries(engine::Engine& e, const store::Container& c) {
-  std::vector<PortEntry> out;
-  if (!is_up(c)) return out;
-  json ports = engine::container_ports_json(e, c);
-  for (auto& [key, bindings] : ports.items()) {
-    auto slash = key.find('/');
-    PortEntry p;
-    p.private_port = std::atoi(key.substr(0, slash).c_str());
-    p.type = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
-    if (!bindings.is_array() || bindings.empty()) {
-      out.push_back(p);
-      continue;
-    }
-    for (auto& b : bindings) {
-      PortEntry q = p;
-      q.ip = b.value("HostIp", "");
-      q.public_port = std::atoi(b.value("HostPort", "0").c_str());
-      out.push_back(q);
-    }
-  }
-  return out;
-}
+using engine::PortEntry;
 
 // Docker's formatter.DisplayablePorts: "0.0.0.0:8080->80/tcp, 443/tcp", consecutive ports
 // of the same address and protocol grouped ("0.0.0.0:8000-8001->8000-8001/tcp").
@@ -146,87 +112,6 @@ std::string displayable_ports(std::vector<PortEntry> ports) {
   return s;
 }
 
-// The names of the networks a container is on (Docker's NetworkSettings.Networks keys).
-std::vector<std::pair<std::string, std::string>> container_networks(engine::Engine& e, const store::Container& c) {
-  std::vector<std::pair<std::string, std::string>> out;  // name, id
-  std::string mode = c.host_config.value("NetworkMode", "none");
-  if (mode == "host" || mode == "none") {
-    auto n = e.networks().get(mode);
-    out.push_back({mode, n ? n->id : ""});
-    return out;
-  }
-  for (auto& ep : e.networks().endpoints_of(c.id).value_or(std::vector<store::Endpoint>{}))
-    if (auto n = e.networks().get(ep.network_id)) out.push_back({n->name, n->id});
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// publish=/expose= values: "80", "80/udp", "8000-8080/tcp" → {"80/tcp", …}.
-Result<std::set<std::string>> port_filter_values(const std::string& key, const std::vector<std::string>& values) {
-  std::set<std::string> out;
-  for (auto& v : values) {
-    if (v.find(':') != std::string::npos) return fail("filter for '" + key + "' should not contain ':': " + v, EINVAL);
-    auto slash = v.find('/');
-    std::string range = v.substr(0, slash), proto = slash == std::string::npos ? "tcp" : v.substr(slash + 1);
-    auto dash = range.find('-');
-    auto num = [](const std::string& s) -> int {
-      if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) return -1;
-      int n = std::atoi(s.c_str());
-      return n <= 65535 ? n : -1;
-    };
-    int lo = num(range.substr(0, dash)), hi = dash == std::string::npos ? lo : num(range.substr(dash + 1));
-    if (lo < 0 || hi < 0 || hi < lo)
-      return fail("error while looking up for " + key + " " + v + ": invalid port range " + range, EINVAL);
-    for (int p = lo; p <= hi; ++p) out.insert(std::to_string(p) + "/" + proto);
-  }
-  return out;
-}
-
-bool match_filters(const store::Container& c, const std::map<std::string, std::vector<std::string>>& filters,
-                   engine::Engine& e) {
-  for (auto& [key, values] : filters) {
-    bool any = false;
-    for (auto& v : values) {
-      if (key == "status") any |= store::state_name(c.state) == v;
-      else if (key == "name") any |= c.name.find(v) != std::string::npos;
-      else if (key == "id") any |= c.id.rfind(v, 0) == 0;
-      else if (key == "exited") any |= c.state == ContainerState::kExited && std::to_string(c.exit_code) == v;
-      else if (key == "label") {
-        auto eq = v.find('=');
-        auto it = c.labels.find(v.substr(0, eq));
-        any |= it != c.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
-      } else if (key == "ancestor") {
-        auto img = e.images().get(v);
-        any |= c.config.value("Image", "") == v || (img && img->id == c.image);
-      } else if (key == "health") {
-        std::string h = c.health.is_object() ? c.health.value("Status", "") : "none";
-        any |= h == v;
-      } else if (key == "volume") {
-        for (auto& m : c.host_config.value("MountPoints", json::array()))
-          any |= m.value("Name", "") == v || m.value("Destination", "") == v;
-      } else if (key == "before" || key == "since") {
-        auto other = e.containers().get(v);
-        if (other) any |= key == "before" ? c.created < other->created : c.created > other->created;
-      } else if (key == "network") {
-        // Docker's: a network name, or a prefix of its id.
-        for (auto& [name, id] : container_networks(e, c)) any |= name == v || (!id.empty() && id.rfind(v, 0) == 0);
-      } else if (key == "publish") {
-        auto want = port_filter_values(key, {v});
-        for (auto& p : port_entries(e, c))
-          if (!p.ip.empty()) any |= want && want->count(std::to_string(p.public_port) + "/" + p.type);
-      } else if (key == "expose") {
-        auto want = port_filter_values(key, {v});
-        if (c.config.contains("ExposedPorts") && c.config["ExposedPorts"].is_object())
-          for (auto& [k, _] : c.config["ExposedPorts"].items()) any |= want && want->count(k);
-      } else {
-        any = true;
-      }
-    }
-    if (!any) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int cmd_ps(Invocation& inv) {
@@ -241,23 +126,15 @@ int cmd_ps(Invocation& inv) {
              {"latest", 'l', FlagKind::kBool, "Show the latest created container (includes all states)"}});
   int rc = 0;
   if (!parse_or_exit(f, "ps", inv.args, &rc) || !require_args(f, "ps", 0, 0, &rc)) return rc;
-  std::map<std::string, std::vector<std::string>> filters;
+  engine::FilterMap filters;
   for (auto& fl : f.list("filter")) {
     auto eq = fl.find('=');
     if (eq == std::string::npos) return usage_error("ps", "invalid argument \"" + fl + "\" for \"-f, --filter\" flag: bad format of filter (expected name=value)");
-    std::string key = fl.substr(0, eq);
-    static const std::set<std::string> kKeys = {"status", "name", "id", "exited", "label", "ancestor", "health",
-                                                "volume", "before", "since", "network", "is-task", "publish", "expose"};
-    if (!kKeys.count(key)) return std::fprintf(stderr, "Error response from daemon: invalid filter '%s'\n", key.c_str()), 1;
-    if (key == "publish" || key == "expose")
-      if (auto pv = port_filter_values(key, {fl.substr(eq + 1)}); !pv)
-        return std::fprintf(stderr, "Error response from daemon: %s\n", pv.error().message.c_str()), 1;
-    filters[key].push_back(fl.substr(eq + 1));
+    filters[fl.substr(0, eq)].push_back(fl.substr(eq + 1));
   }
   int64_t last = -1;
   if (f.given("last")) last = std::atoll(f.value("last").c_str());
   if (f.boolean("latest")) last = 1;
-  bool all = f.boolean("all") || last > 0 || filters.count("status") || filters.count("exited");
   bool no_trunc = f.boolean("no-trunc");
   bool quiet = f.boolean("quiet");
   std::string format = f.value("format");
@@ -267,18 +144,18 @@ int cmd_ps(Invocation& inv) {
   }
   auto e = inv.engine();
   if (!e) return report(e.error());
-  (void)engine::reconcile_all(**e);
-  store::ContainerFilter cf;
-  cf.all = all;
-  auto list = (*e)->containers().list(cf);
+  // The daemon's filters and listing (engine/core/container_filter.h), as the API's.
+  engine::ContainerListOptions lo;
+  lo.all = f.boolean("all");
+  lo.limit = last;
+  auto parsed = engine::parse_container_filters(**e, filters);
+  if (!parsed) return std::fprintf(stderr, "Error response from daemon: %s\n", parsed.error().message.c_str()), 1;
+  lo.filters = std::move(*parsed);
+  auto list = engine::list_containers(**e, lo);
   if (!list) return report(list.error());
   int64_t now = store::now_unix_nanos();
   std::vector<json> rows;
-  int64_t shown = 0;
   for (auto& c : *list) {
-    if (!match_filters(c, filters, **e)) continue;
-    if (last > 0 && shown >= last) break;
-    ++shown;
     if (quiet && format.empty()) {
       std::printf("%s\n", no_trunc ? c.id.c_str() : store::short_id(c.id).c_str());
       continue;
@@ -289,7 +166,7 @@ int cmd_ps(Invocation& inv) {
     for (auto& m : c.host_config.value("MountPoints", json::array()))
       mounts += (mounts.empty() ? "" : ",") + (m.value("Type", "") == "volume" ? m.value("Name", "").substr(0, no_trunc ? 64 : 15) : m.value("Source", ""));
     std::string networks;
-    for (auto& [name, id] : container_networks(**e, c)) networks += (networks.empty() ? "" : ",") + name;
+    for (auto& [name, id] : engine::container_network_names(**e, c)) networks += (networks.empty() ? "" : ",") + name;
     std::string size;
     if (f.boolean("size") || format.find(".Size") != std::string::npos) {
       int64_t rw = tree_size((*e)->paths().upper(c.id));
@@ -303,7 +180,7 @@ int cmd_ps(Invocation& inv) {
         {"Command", command_text(c, no_trunc)},
         {"CreatedAt", created_at_text(c.created)},
         {"RunningFor", human_duration(now - c.created) + " ago"},
-        {"Ports", displayable_ports(port_entries(**e, c))},
+        {"Ports", displayable_ports(engine::container_port_entries(**e, c))},
         {"State", store::state_name(c.state)},
         {"Status", engine::status_text(c, now)},
         {"Size", size},
