@@ -35,6 +35,13 @@ std::vector<std::string> query_values(const Request& q, const std::string& key) 
   return {it->second};
 }
 
+// An error from reading an uploaded archive: libarchive reports a body that is not an
+// archive (or a damaged one) as EILSEQ, which is the client's fault (400), not ours.
+Response upload_error(const Error& e) {
+  if (e.errno_value == EILSEQ) return error_response(400, e.message);
+  return error_response(e);
+}
+
 // "repo" + optional "tag" as Docker's clients send them ("myimg:1" + "", or "myimg" + "1").
 std::string reference_of(const Request& q) {
   std::string repo = query_value(q, "repo"), tag = query_value(q, "tag");
@@ -62,7 +69,7 @@ Response image_import(engine::Engine* e, const Request& q) {
   auto fd = body_as_file(*e, q.body);
   if (!fd) return error_response(fd.error());
   auto img = image_service(*e).import_tarball(fd->get(), o);
-  if (!img) return error_response(img.error());
+  if (!img) return upload_error(img.error());
   e->emit({.type = "image", .action = "import", .id = img->id, .attributes = {{"name", o.tag.empty() ? img->id : o.tag}}});
   return json_stream_response({{{"status", img->id}}});
 }
@@ -106,7 +113,7 @@ Response images_load(engine::Engine* e, const Request& q) {
   auto fd = body_as_file(*e, q.body);
   if (!fd) return error_response(fd.error());
   auto loaded = image_service(*e).load(fd->get());
-  if (!loaded) return error_response(loaded.error());
+  if (!loaded) return upload_error(loaded.error());
   std::vector<json> lines;
   for (auto& l : *loaded) {
     for (auto& [tag, old] : l.moved_tags)
