@@ -192,6 +192,13 @@ Response images_search(engine::Engine*, const Request& q) {
                                  query_value(q, "term") + "\"); images come from `docker load` or `docker import`");
 }
 
+// POST /images/{name}/push: nowhere to push to.
+Response image_push(engine::Engine*, const Request& q) {
+  return error_response(501, "push of " + q.params.at("name") +
+                                 " is not supported: minidocker has no registry client; use `docker save` to "
+                                 "move images");
+}
+
 }  // namespace
 
 void add_image_routes(Router<Route>& r) {
@@ -203,6 +210,7 @@ void add_image_routes(Router<Route>& r) {
   r.add("GET", "/images/{name*}/json", {image_inspect, RunOn::kPool});
   r.add("GET", "/images/{name*}/history", {image_history, RunOn::kPool});
   r.add("POST", "/images/{name*}/tag", {image_tag, RunOn::kPool});
+  r.add("POST", "/images/{name*}/push", {image_push, RunOn::kPool});
   r.add("DELETE", "/images/{name*}", {image_delete, RunOn::kPool});
 }
 

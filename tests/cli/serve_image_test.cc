@@ -268,6 +268,9 @@ TEST_F(ServeImage, PullFindsLocalImagesOnly) {
   Out missing = docker({"pull", "nosuch/thing:2"});
   EXPECT_FALSE(missing.ok());
   EXPECT_NE(missing.err.find("no registry client"), std::string::npos) << missing;
+  Out push = docker({"push", "busybox"});
+  EXPECT_FALSE(push.ok());
+  EXPECT_NE(push.err.find("not supported"), std::string::npos) << push;
   Out search = docker({"search", "busybox"});
   EXPECT_FALSE(search.ok());
   EXPECT_NE(search.err.find("not supported"), std::string::npos) << search;
