@@ -262,9 +262,13 @@ test('create → start → live logs → stats → stop → delete', async () =>
   const mem = await page.textContent('dd[data-stat="Memory"]');
   assert(/of 64(\.0)? MiB/.test(mem), `memory shows the 64m limit: ${mem}`);
   // Two status_update samples (2 s apart) draw a line.
-  await page.waitForSelector('.stats .muted:has-text("samples")', { timeout: 15000 });
-  const drawn = await page.evaluate(() => window.Chart && Object.values(window.Chart.instances).map((c) => c.data.datasets[0].data.length));
-  assert(drawn && drawn.length >= 2 && drawn.every((n) => n >= 2), `both charts have 2+ points: ${JSON.stringify(drawn)}`);
+  const points = () => page.evaluate(() => window.Chart && Object.values(window.Chart.instances).map((c) => c.data.datasets[0].data.length));
+  await page.waitForFunction(() => window.Chart && Object.values(window.Chart.instances).length >= 2 &&
+    Object.values(window.Chart.instances).every((c) => c.data.datasets[0].data.length >= 2), null, { timeout: 15000 })
+    .catch(async () => { throw new Error(`both charts should get 2+ points: ${JSON.stringify(await points())}`); });
+  const cpu = await page.evaluate(() => Object.values(window.Chart.instances)[0].data.datasets[0].data);
+  assert(cpu.every((v) => typeof v === 'number' && v >= 0), `CPU samples are numbers: ${JSON.stringify(cpu)}`);
+  assert(/\d+ samples/.test(await page.textContent('.stats > p.muted')), 'the note counts the samples');
   await shot(page, 'lifecycle-3-stats');
 
   await page.click('.view-head button[data-action="stop"]');

@@ -63,6 +63,8 @@ events.on('container_created', (m) => {
 events.on('container_updated', (m) => store.upsert(m.container));
 events.on('container_deleted', (m) => store.remove(m.id || m.name));
 events.on('status_update', (m) => { if (store.sample(m)) store.load().catch(() => {}); updateCounts(); });
+// The server's complaints about a message of ours (a subscription to an unknown container).
+events.on('error', (m) => toast(`Live updates: ${m.message}`, 'error'));
 // Events missed while the socket was down: fetch the whole list again.
 events.on('reconnected', () => store.load().catch(() => {}));
 

@@ -53,6 +53,10 @@ export class LogsPanel {
   }
 
   async reload() {
+    // Live lines that arrive while the fetch is under way wait for it: the fetch's answer
+    // may have been made before they were written, and clearing the view would lose them.
+    this.loading = true;
+    this.pending = [];
     this.status.textContent = 'loading…';
     try {
       const r = await get(cpath(this.c.name, '/logs?tail=1000'));
@@ -64,10 +68,16 @@ export class LogsPanel {
       this.status.textContent = '';
     } catch (e) {
       this.status.textContent = `cannot load logs: ${e.message}`;
+    } finally {
+      this.loading = false;
+      const held = this.pending;
+      this.pending = [];
+      this.add(held, true);
     }
   }
 
   add(entries, live) {
+    if (live && this.loading) { this.pending.push(...entries); return; }
     for (const l of entries) {
       if (live && this.cutoff) {
         if (l.time && sortable(l.time) <= this.cutoff) continue;
