@@ -1,31 +1,42 @@
-// The HTTP side of the API server: Boost.Beast over Asio unix sockets.
+// The HTTP side of the API server: Boost.Beast over Asio, on unix sockets, TCP and TLS
+// (docs/api-server.md).
 //
 // Threading model. The engine library is single-threaded per Engine object (each owns a
 // SQLite connection; docs/engine.md), and its operations block (start waits for the
 // monitor, stop for the container to exit). So:
-//   - one I/O thread runs the io_context: accept, read, parse, route, write. It never calls
-//     the engine. Unknown paths and the Engine-free routes (/_ping, /version) are answered
-//     right there, so they come back at once even when every worker is busy;
+//   - one I/O thread runs the io_context: accept, TLS, read, parse, authenticate, route,
+//     write. It never calls the engine. Unknown paths and the Engine-free routes (/_ping,
+//     /version) are answered right there, so they come back at once even when every
+//     worker is busy;
 //   - a pool of `workers` threads, each owning its own Engine (Engine::open on the thread's
 //     first job), runs the other handlers from a FIFO queue and posts the response back to
 //     the I/O thread;
-//   - handlers that may block for long (wait, stop, restart) get a thread of their own
-//     with an Engine of its own, so `docker wait` never holds a pool worker. These are
-//     bounded by the number of such requests in flight.
+//   - handlers that may block for long (wait, stop, streams, WebSockets) get a thread of
+//     their own with an Engine of its own, so `docker wait` never holds a pool worker.
+//     At most max_own_threads of them run at once; more get 503.
 // Different processes (the CLI, other servers) are serialised by the engine's own
 // per-container locks, exactly as between two CLI commands.
 //
 // One request at a time per connection (HTTP/1.1 keep-alive, no pipelining in parallel).
-// Sockets are close-on-exec so the monitors the engine forks never inherit them.
+// A connection waiting for its next request is closed after idle_timeout_s; a request's
+// header must arrive within header_timeout_s of its first byte (slow-header clients do not
+// hold connections forever). Sockets are close-on-exec so the monitors the engine forks
+// never inherit them.
+//
+// Hijacked connections (Response::hijack): on plain sockets the handler's thread gets a
+// blocking dup of the socket. A TLS connection has no fd that carries plaintext, so the
+// handler gets one end of a socketpair and this session pumps bytes between the other end
+// and the TLS stream on the I/O thread — streams and WebSockets work over TLS too.
 #include "api/server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -36,14 +47,18 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "api/handlers.h"
+#include "api/listen.h"
 #include "api/router.h"
+#include "api/seed_hub.h"
 
 namespace md::api {
 namespace {
@@ -51,7 +66,11 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using local = asio::local::stream_protocol;
+using TlsStream = ssl::stream<GenericSocket>;
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 void set_cloexec(int fd) {
   int fl = ::fcntl(fd, F_GETFD);
@@ -130,40 +149,18 @@ class WorkerPool {
   std::atomic<int> detached_{0};
 };
 
-struct Server;
+struct Listener {
+  std::unique_ptr<GenericAcceptor> acceptor;
+  std::string name;       // "unix:///run/minidocker.sock", "tcp://127.0.0.1:2375"
+  bool tls = false;
+  bool need_token = false;
+};
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the server keeps of a session: enough to close it at shutdown.
+class SessionBase {
  public:
-  Session(local::socket s, Server& srv) : socket_(std::move(s)), server_(srv) {}
-  void start() { read(); }
-  // Gives the connection up to a handler (Response::hijack): a blocking dup of the socket
-  // and the bytes already read past the request; the session then ends. I/O thread only.
-  Hijacked take_over();
-  void close() {
-    beast::error_code ec;
-    socket_.shutdown(local::socket::shutdown_both, ec);
-    socket_.close(ec);
-  }
-
- private:
-  void read();
-  void on_header(beast::error_code ec);
-  void on_read(beast::error_code ec);
-  void respond(const Request& q, Response r, bool keep_alive, unsigned version);
-  // Streamed answers: raw bytes written in order; after the `last` piece the connection
-  // reads the next request (keep_alive) or closes.
-  void send_raw(std::string data, bool last, bool keep_alive);
-  void write_next();
-  std::deque<std::pair<std::string, bool>> raw_out_;
-  bool raw_writing_ = false, raw_keep_alive_ = false;
-
-  local::socket socket_;
-  Server& server_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<http::response<http::string_body>> res_;
-  std::optional<Router<Route>::Match> match_;  // the route found from the header
-  uint64_t limit_ = 0;                          // its body limit
+  virtual ~SessionBase() = default;
+  virtual void close() = 0;
 };
 
 struct Server {
@@ -171,46 +168,139 @@ struct Server {
   ServeOptions options;
   Router<Route> router;
   std::unique_ptr<WorkerPool> pool;
-  std::vector<std::unique_ptr<local::acceptor>> acceptors;
-  std::vector<std::weak_ptr<Session>> sessions;
+  std::unique_ptr<ssl::context> tls;
+  std::vector<Listener> listeners;
+  std::vector<std::weak_ptr<SessionBase>> sessions;
   bool stopping = false;
+  // The fds handed to hijack functions: shut down at exit so their threads see EOF.
+  std::mutex hijacked_mu;
+  std::set<int> hijacked;
 
-  void accept(local::acceptor& a) {
-    a.async_accept([this, &a](beast::error_code ec, local::socket s) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || stopping) return;
-      } else {
-        set_cloexec(s.native_handle());
-        auto session = std::make_shared<Session>(std::move(s), *this);
-        std::erase_if(sessions, [](auto& w) { return w.expired(); });
-        sessions.push_back(session);
-        session->start();
-      }
-      if (!stopping) accept(a);
-    });
+  void accept(Listener& l);
+  void track(const std::shared_ptr<SessionBase>& s) {
+    std::erase_if(sessions, [](auto& w) { return w.expired(); });
+    sessions.push_back(s);
   }
 };
 
-void Session::read() {
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream s, Server& srv, const Listener& l)
+      : stream_(std::move(s)), server_(srv), listener_(l), timer_(srv.io) {}
+  void start() { read(); }
+  void close() override {
+    beast::error_code ec;
+    timer_.cancel();
+    auto& sock = beast::get_lowest_layer(stream_);
+    sock.shutdown(asio::socket_base::shutdown_both, ec);
+    sock.close(ec);
+    if (pair_) pair_->close(ec);
+  }
+  Stream& stream() { return stream_; }
+  // Gives the connection up to a handler (Response::hijack); I/O thread only.
+  Hijacked take_over();
+
+ private:
+  std::shared_ptr<Session> self() { return this->shared_from_this(); }
+  void arm(int seconds);
+  void read();
+  void read_header();
+  void on_header(beast::error_code ec);
+  void on_read(beast::error_code ec);
+  void dispatch(Request q, Route route, bool keep_alive, unsigned version);
+  void respond(const Request& q, Response r, bool keep_alive, unsigned version);
+  // Streamed answers: raw bytes written in order; after the `last` piece the connection
+  // reads the next request (keep_alive) or closes.
+  void send_raw(std::string data, bool last, bool keep_alive);
+  void write_next();
+  // TLS hijack: bytes between the TLS stream and the handler's end of a socketpair.
+  void pump_up();
+  void pump_down();
+
+  Stream stream_;
+  Server& server_;
+  const Listener& listener_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> res_;
+  std::optional<Router<Route>::Match> match_;  // the route found from the header
+  uint64_t limit_ = 0;                          // its body limit
+  std::deque<std::pair<std::string, bool>> raw_out_;
+  bool raw_writing_ = false, raw_keep_alive_ = false;
+  std::unique_ptr<local::socket> pair_;
+  std::array<char, 16384> up_{}, down_{};
+};
+
+template <class Stream>
+void Session<Stream>::arm(int seconds) {
+  timer_.expires_after(std::chrono::seconds(seconds));
+  timer_.async_wait([w = std::weak_ptr<Session>(self())](beast::error_code ec) {
+    if (ec) return;  // cancelled
+    if (auto s = w.lock()) s->close();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::read() {
   parser_.emplace();
   // Beast checks Content-Length against the limit while it parses the header, before we
   // know the route: no limit there, the route's own is applied in on_header.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   parser_->header_limit(64 * 1024);
   match_.reset();
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  if (buffer_.size() > 0) {
+    read_header();
+    return;
+  }
+  if constexpr (!std::is_same_v<Stream, GenericSocket>) {
+    // TLS may hold read-ahead bytes the socket no longer shows: read the header at once,
+    // with the idle timeout.
+    arm(server_.options.idle_timeout_s);
+    http::async_read_header(stream_, buffer_, *parser_, [s = self()](beast::error_code ec, size_t) { s->on_header(ec); });
+    return;
+  }
+  // Idle keep-alive: wait for the next request's first byte, at most idle_timeout_s.
+  arm(server_.options.idle_timeout_s);
+  beast::get_lowest_layer(stream_).async_wait(asio::socket_base::wait_read, [s = self()](beast::error_code ec) {
+    if (ec) {
+      s->close();
+      return;
+    }
+    s->read_header();
+  });
 }
 
-// The route is known from the header: read the body with that route's size limit.
-void Session::on_header(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::read_header() {
+  arm(server_.options.header_timeout_s);
+  http::async_read_header(stream_, buffer_, *parser_, [s = self()](beast::error_code ec, size_t) { s->on_header(ec); });
+}
+
+// The route is known from the header: check the token, then read the body with that
+// route's size limit.
+template <class Stream>
+void Session<Stream>::on_header(beast::error_code ec) {
   if (ec) {
     on_read(ec);
     return;
   }
   auto& req = parser_->get();
   std::string target(req.target());
-  auto [path, v] = strip_version(target.substr(0, target.find('?')));
+  auto qm = target.find('?');
+  if (listener_.need_token &&
+      !request_has_token(server_.options.token, sv(req[http::field::authorization]), sv(req[http::field::cookie]),
+                         qm == std::string::npos ? std::string_view() : std::string_view(target).substr(qm + 1))) {
+    timer_.cancel();
+    Request q;
+    q.method = std::string(req.method_string());
+    respond(q, error_response(401, "unauthorized: this listener needs the server's token (Authorization: Bearer <token>, "
+                                   "the md_token cookie, or ?token=)"),
+            false, req.version());
+    return;
+  }
+  auto [path, v] = strip_version(target.substr(0, qm));
   (void)v;
   match_ = server_.router.match(std::string(req.method_string()), path);
   limit_ = match_ && match_->handler->body_limit > 0 ? match_->handler->body_limit : server_.options.body_limit;
@@ -219,27 +309,78 @@ void Session::on_header(beast::error_code ec) {
     return;
   }
   parser_->body_limit(limit_);
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  arm(server_.options.idle_timeout_s);  // the body: as long as an idle connection may wait
+  http::async_read(stream_, buffer_, *parser_, [s = self()](beast::error_code ec, size_t) { s->on_read(ec); });
 }
 
-Hijacked Session::take_over() {
+template <class Stream>
+Hijacked Session<Stream>::take_over() {
   Hijacked h;
-  h.fd = ::fcntl(socket_.native_handle(), F_DUPFD_CLOEXEC, 3);
-  if (h.fd >= 0) {
-    int fl = ::fcntl(h.fd, F_GETFL);
-    ::fcntl(h.fd, F_SETFL, fl & ~O_NONBLOCK);
-  }
   h.pending = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  beast::error_code ec;
-  socket_.close(ec);  // the dup keeps the connection open
+  timer_.cancel();
+  if constexpr (std::is_same_v<Stream, GenericSocket>) {
+    h.fd = ::fcntl(stream_.native_handle(), F_DUPFD_CLOEXEC, 3);
+    if (h.fd >= 0) {
+      int fl = ::fcntl(h.fd, F_GETFL);
+      ::fcntl(h.fd, F_SETFL, fl & ~O_NONBLOCK);
+    }
+    beast::error_code ec;
+    stream_.close(ec);  // the dup keeps the connection open
+  } else {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return h;
+    pair_ = std::make_unique<local::socket>(server_.io);
+    beast::error_code ec;
+    pair_->assign(local(), sv[1], ec);
+    if (ec) {
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return h;
+    }
+    h.fd = sv[0];
+    pump_up();
+    pump_down();
+  }
   return h;
 }
 
-void Session::on_read(beast::error_code ec) {
+// TLS → handler.
+template <class Stream>
+void Session<Stream>::pump_up() {
+  stream_.async_read_some(asio::buffer(up_), [s = self()](beast::error_code ec, size_t n) {
+    if (ec) {
+      beast::error_code ignored;
+      if (s->pair_) s->pair_->shutdown(asio::socket_base::shutdown_send, ignored);  // EOF for the handler
+      return;
+    }
+    asio::async_write(*s->pair_, asio::buffer(s->up_.data(), n), [s](beast::error_code ec, size_t) {
+      if (ec) s->close();
+      else s->pump_up();
+    });
+  });
+}
+
+// Handler → TLS; the handler closing its end ends the connection.
+template <class Stream>
+void Session<Stream>::pump_down() {
+  pair_->async_read_some(asio::buffer(down_), [s = self()](beast::error_code ec, size_t n) {
+    if (ec) {
+      s->close();
+      return;
+    }
+    asio::async_write(s->stream_, asio::buffer(s->down_.data(), n), [s](beast::error_code ec, size_t) {
+      if (ec) s->close();
+      else s->pump_down();
+    });
+  });
+}
+
+template <class Stream>
+void Session<Stream>::on_read(beast::error_code ec) {
+  timer_.cancel();
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset) {
+      ec == asio::error::connection_reset || ec == asio::error::bad_descriptor || ec == ssl::error::stream_truncated) {
     close();
     return;
   }
@@ -282,7 +423,20 @@ void Session::on_read(beast::error_code ec) {
     respond(q, route.fn(nullptr, q), keep_alive, version);
     return;
   }
-  auto job = [self = shared_from_this(), route, q, keep_alive, version](engine::Engine* e, const Error* err) {
+  if (route.run_on == RunOn::kOwnThread && server_.pool->detached() >= server_.options.max_own_threads) {
+    Response busy = error_response(503, "too many long-running requests in progress (" +
+                                            std::to_string(server_.options.max_own_threads) + "); try again later");
+    busy.headers.emplace_back("Retry-After", "1");
+    respond(q, std::move(busy), keep_alive, version);
+    return;
+  }
+  dispatch(std::move(q), route, keep_alive, version);
+}
+
+template <class Stream>
+void Session<Stream>::dispatch(Request q, Route route, bool keep_alive, unsigned version) {
+  auto job = [s = self(), route, q = std::move(q), keep_alive, version](engine::Engine* e, const Error* err) {
+    Server& srv = s->server_;
     Response r;
     try {
       r = err ? error_response(500, "cannot open the engine: " + err->message) : route.fn(e, q);
@@ -292,9 +446,14 @@ void Session::on_read(beast::error_code ec) {
     if (r.hijack) {
       std::promise<Hijacked> taken;
       auto fut = taken.get_future();
-      asio::post(self->server_.io, [self, &taken] { taken.set_value(self->take_over()); });
+      asio::post(srv.io, [s, &taken] { taken.set_value(s->take_over()); });
       Hijacked h = fut.get();
       if (h.fd < 0) return;
+      {
+        std::lock_guard l(srv.hijacked_mu);
+        srv.hijacked.insert(h.fd);
+        if (srv.stopping) ::shutdown(h.fd, SHUT_RDWR);
+      }
       bool ok = true;
       if (r.status != 0) {
         std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
@@ -316,12 +475,16 @@ void Session::on_read(beast::error_code ec) {
         } catch (const std::exception&) {
         }
       }
+      {
+        std::lock_guard l(srv.hijacked_mu);
+        srv.hijacked.erase(h.fd);
+      }
       ::close(h.fd);
       return;
     }
     if (!r.rest) {
-      asio::post(self->server_.io, [self, q, r = std::move(r), keep_alive, version]() mutable {
-        self->respond(q, std::move(r), keep_alive, version);
+      asio::post(srv.io, [s, q, r = std::move(r), keep_alive, version]() mutable {
+        s->respond(q, std::move(r), keep_alive, version);
       });
       return;
     }
@@ -330,27 +493,23 @@ void Session::on_read(beast::error_code ec) {
                        " (linux)\r\nApi-Version: " + kApiVersion + "\r\nOstype: linux\r\nContent-Type: " +
                        r.content_type + "\r\nTransfer-Encoding: chunked\r\n" +
                        (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
-    auto chunk = [](const std::string& data) {
-      char n[32];
-      std::snprintf(n, sizeof n, "%zx\r\n", data.size());
-      return std::string(n) + data + "\r\n";
-    };
-    if (!r.body.empty()) head += chunk(r.body);
-    asio::post(self->server_.io, [self, head] { self->send_raw(head, false, true); });
+    head += http_chunk(r.body);
+    asio::post(srv.io, [s, head] { s->send_raw(head, false, true); });
     std::string tail;
     try {
       tail = r.rest();
-    } catch (const std::exception& ex) {
+    } catch (const std::exception&) {
       tail = "";
     }
-    std::string end = (tail.empty() ? "" : chunk(tail)) + "0\r\n\r\n";
-    asio::post(self->server_.io, [self, end, keep_alive] { self->send_raw(end, true, keep_alive); });
+    std::string end = http_chunk(tail) + std::string(kLastChunk);
+    asio::post(srv.io, [s, end, keep_alive] { s->send_raw(end, true, keep_alive); });
   };
   if (route.run_on == RunOn::kOwnThread) server_.pool->spawn(std::move(job));
   else server_.pool->submit(std::move(job));
 }
 
-void Session::respond(const Request& q, Response r, bool keep_alive, unsigned version) {
+template <class Stream>
+void Session<Stream>::respond(const Request& q, Response r, bool keep_alive, unsigned version) {
   res_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
   res_->set(http::field::server, std::string("minidocker/") + kVersion + " (linux)");
   res_->set("Api-Version", kApiVersion);
@@ -368,24 +527,25 @@ void Session::respond(const Request& q, Response r, bool keep_alive, unsigned ve
   } else {
     res_->prepare_payload();
   }
-  http::async_write(socket_, *res_, [self = shared_from_this(), head](beast::error_code ec, size_t) {
-    if (ec || !self->res_->keep_alive()) {
-      self->close();
+  http::async_write(stream_, *res_, [s = self()](beast::error_code ec, size_t) {
+    if (ec || !s->res_->keep_alive()) {
+      s->close();
       return;
     }
-    self->res_.reset();
-    self->read();
+    s->res_.reset();
+    s->read();
   });
-  (void)head;
 }
 
-void Session::send_raw(std::string data, bool last, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::send_raw(std::string data, bool last, bool keep_alive) {
   if (last) raw_keep_alive_ = keep_alive && !server_.stopping;
   raw_out_.emplace_back(std::move(data), last);
   if (!raw_writing_) write_next();
 }
 
-void Session::write_next() {
+template <class Stream>
+void Session<Stream>::write_next() {
   if (raw_out_.empty()) {
     raw_writing_ = false;
     return;
@@ -393,59 +553,84 @@ void Session::write_next() {
   raw_writing_ = true;
   auto piece = std::make_shared<std::pair<std::string, bool>>(std::move(raw_out_.front()));
   raw_out_.pop_front();
-  asio::async_write(socket_, asio::buffer(piece->first), [self = shared_from_this(), piece](beast::error_code ec, size_t) {
+  asio::async_write(stream_, asio::buffer(piece->first), [s = self(), piece](beast::error_code ec, size_t) {
     if (ec) {
-      self->raw_out_.clear();
-      self->raw_writing_ = false;
-      self->close();
+      s->raw_out_.clear();
+      s->raw_writing_ = false;
+      s->close();
       return;
     }
     if (piece->second) {
-      self->raw_writing_ = false;
-      if (self->raw_keep_alive_) self->read();
-      else self->close();
+      s->raw_writing_ = false;
+      if (s->raw_keep_alive_) s->read();
+      else s->close();
       return;
     }
-    self->write_next();
+    s->write_next();
   });
 }
 
-// Binds `path` 0660 root:root, replacing a stale socket (one nobody answers on); refuses
-// one a live server is listening on.
-Result<std::unique_ptr<local::acceptor>> listen_unix(asio::io_context& io, const std::string& path) {
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path))
-    return fail("socket path too long (" + std::to_string(path.size()) + " bytes, max 107): " + path, ENAMETOOLONG);
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return fail(path + " exists and is not a socket", EEXIST);
-    local::socket probe(io);
-    beast::error_code ec;
-    probe.connect(local::endpoint(path), ec);
-    if (!ec) return fail("another server is listening on " + path, EADDRINUSE);
-    ::unlink(path.c_str());
-  }
-  auto slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    std::string dir = path.substr(0, slash);
-    ::mkdir(dir.c_str(), 0755);  // one level, e.g. /run/minidocker
-  }
-  auto a = std::make_unique<local::acceptor>(io);
+void Server::accept(Listener& l) {
+  l.acceptor->async_accept([this, &l](beast::error_code ec, GenericSocket sock) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping) return;
+      // EMFILE and the like: keep accepting (after a breath) rather than stop serving.
+      auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+      t->async_wait([this, &l, t](beast::error_code) {
+        if (!stopping) accept(l);
+      });
+      return;
+    }
+    set_cloexec(sock.native_handle());
+    if (sock.local_endpoint().protocol().family() != AF_UNIX) {
+      int one = 1;
+      ::setsockopt(sock.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (l.tls) {
+      auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(sock), *tls), *this, l);
+      track(s);
+      // The handshake shares the header timeout.
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(options.header_timeout_s));
+      timer->async_wait([w = std::weak_ptr(s)](beast::error_code e) {
+        if (!e)
+          if (auto p = w.lock()) p->close();
+      });
+      s->stream().async_handshake(ssl::stream_base::server, [s, timer](beast::error_code e) {
+        timer->cancel();
+        if (e) {
+          s->close();
+          return;
+        }
+        s->start();
+      });
+    } else {
+      auto s = std::make_shared<Session<GenericSocket>>(std::move(sock), *this, l);
+      track(s);
+      s->start();
+    }
+    if (!stopping) accept(l);
+  });
+}
+
+Result<std::unique_ptr<ssl::context>> tls_context(const ServeOptions& o) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   beast::error_code ec;
-  a->open(local(), ec);
-  if (!ec) set_cloexec(a->native_handle());
-  mode_t old = ::umask(0117);  // the socket is created 0660
-  if (!ec) a->bind(local::endpoint(path), ec);
-  ::umask(old);
-  if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail("cannot listen on " + path + ": " + ec.message(), ec.value());
-  if (::chmod(path.c_str(), 0660) != 0 || ::chown(path.c_str(), 0, 0) != 0)
-    return fail("cannot set the mode of " + path, errno);
-  return a;
+  ctx->use_certificate_chain_file(o.tls_cert, ec);
+  if (ec) return fail("--tls-cert " + o.tls_cert + ": " + ec.message(), EINVAL);
+  ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
+  if (ec) return fail("--tls-key " + o.tls_key + ": " + ec.message(), EINVAL);
+  return ctx;
 }
 
 }  // namespace
 
 int serve(const ServeOptions& o) {
+  if (auto problem = check_listener_security(o); !problem.empty()) {
+    std::fprintf(stderr, "Error: %s\n", problem.c_str());
+    return 1;
+  }
   Server srv;
   srv.options = o;
   add_docker_routes(srv.router);
@@ -455,34 +640,64 @@ int serve(const ServeOptions& o) {
     std::fprintf(stderr, "Error: %s\n", e.error().message.c_str());
     return 1;
   }
-  for (auto& path : o.unix_sockets) {
-    auto a = listen_unix(srv.io, path);
-    if (!a) {
-      std::fprintf(stderr, "Error: %s\n", a.error().message.c_str());
-      for (auto& p : o.unix_sockets) {
-        if (&p == &path) break;
-        ::unlink(p.c_str());
-      }
+  Hub::instance().configure(o.engine);
+  bool use_tls = !o.tls_cert.empty();
+  if (use_tls) {
+    auto ctx = tls_context(o);
+    if (!ctx) {
+      std::fprintf(stderr, "Error: %s\n", ctx.error().message.c_str());
       return 1;
     }
-    srv.acceptors.push_back(std::move(*a));
+    srv.tls = std::move(*ctx);
   }
+  auto give_up = [&](const std::string& message) {
+    std::fprintf(stderr, "Error: %s\n", message.c_str());
+    for (auto& l : srv.listeners)
+      if (l.name.rfind("unix://", 0) == 0) ::unlink(l.name.substr(7).c_str());
+    return 1;
+  };
+  srv.listeners.reserve(o.unix_sockets.size() + o.tcp.size() + o.web.size());
+  for (auto& path : o.unix_sockets) {
+    auto a = listen_unix(srv.io, path);
+    if (!a) return give_up(a.error().message);
+    srv.listeners.push_back(Listener{std::move(*a), "unix://" + path, false, false});
+  }
+  for (auto* list : {&o.tcp, &o.web})
+    for (auto& addr : *list) {
+      std::string host, bound;
+      int port = 0;
+      split_host_port(addr, &host, &port);  // checked by check_listener_security
+      auto a = listen_tcp(srv.io, host, port, &bound);
+      if (!a) return give_up(a.error().message);
+      std::string scheme = list == &o.web ? (use_tls ? "https://" : "http://") : "tcp://";
+      srv.listeners.push_back(Listener{std::move(*a), scheme + bound, use_tls, !o.token.empty()});
+    }
   srv.pool = std::make_unique<WorkerPool>(o.workers, o.engine);
-  for (auto& a : srv.acceptors) srv.accept(*a);
+  for (auto& l : srv.listeners) srv.accept(l);
 
   asio::signal_set signals(srv.io, SIGTERM, SIGINT);
   signals.async_wait([&](beast::error_code ec, int) {
     if (ec) return;
     srv.stopping = true;
-    for (auto& a : srv.acceptors) {
+    for (auto& l : srv.listeners) {
       beast::error_code ignored;
-      a->close(ignored);
+      l.acceptor->close(ignored);
     }
     for (auto& p : o.unix_sockets) ::unlink(p.c_str());
-    // Let the requests being handled finish and their answers go out, then stop.
+    // Streams and WebSockets never end by themselves: end them now (their threads see EOF
+    // or EPIPE and return). Then let the requests being handled finish, up to 5 s, and
+    // their answers go out.
+    {
+      std::lock_guard l(srv.hijacked_mu);
+      for (int fd : srv.hijacked) ::shutdown(fd, SHUT_RDWR);
+    }
     std::thread([&srv] {
       srv.pool->stop();
-      for (int i = 0; i < 50 && srv.pool->detached() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 50 && srv.pool->detached() > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::lock_guard l(srv.hijacked_mu);
+        for (int fd : srv.hijacked) ::shutdown(fd, SHUT_RDWR);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last answers go out
       asio::post(srv.io, [&srv] {
         for (auto& w : srv.sessions)
@@ -491,15 +706,18 @@ int serve(const ServeOptions& o) {
       });
     }).detach();
   });
-  for (auto& p : o.unix_sockets) std::fprintf(stderr, "minidocker: API listening on unix://%s\n", p.c_str());
+  for (auto& l : srv.listeners) {
+    bool web = l.name.rfind("http", 0) == 0;
+    std::fprintf(stderr, "minidocker: %s listening on %s%s\n", web ? "dashboard" : "API", l.name.c_str(),
+                 l.need_token ? " (token required)" : l.tls ? " (TLS)" : "");
+  }
   std::fflush(stderr);
   srv.io.run();
   std::fflush(stdout);
   std::fflush(stderr);
-  // Threads still blocked in a wait (detached) would outlive `srv`: leave without
-  // running destructors under them.
-  if (srv.pool->detached() > 0) ::_exit(0);
-  return 0;
+  // Threads still blocked in a handler (detached) or the hub would outlive `srv`: leave
+  // without running destructors under them.
+  ::_exit(0);
 }
 
 }  // namespace md::api
