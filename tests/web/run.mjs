@@ -352,8 +352,13 @@ test('isolation panel: 7+ namespaces, cgroup limits', async () => {
   const types = await page.locator('tr[data-ns]').evaluateAll((rows) => rows.map((r) => r.dataset.ns));
   assert(types.length >= 7, `7+ namespaces: ${types.join(',')}`);
   for (const t of ['pid', 'mnt', 'net', 'uts', 'ipc']) assert(types.includes(t), `${t} listed`);
-  const pid = await page.textContent('tr[data-ns="pid"]');
-  assert(pid.includes('isolated'), `pid namespace isolated: ${pid}`);
+  // The container's pid and mount namespaces are not ours (this process runs in the host's).
+  for (const t of ['pid', 'mnt', 'net']) {
+    const shown = (await page.textContent(`tr[data-ns="${t}"] td.mono`)).trim();
+    const host = String(fs.statSync(`/proc/self/ns/${t}`).ino);
+    assert(/^\d+$/.test(shown) && shown !== host, `${t} namespace inode ${shown} differs from the host's ${host}`);
+    assert(!(await page.textContent(`tr[data-ns="${t}"]`)).includes('shared with host'), `${t} not marked shared`);
+  }
   const body = await page.textContent('.isolation');
   assert(body.includes('32 MiB') && body.includes('50'), 'cgroup limits shown');
   await shot(page, 'isolation');

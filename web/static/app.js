@@ -58,7 +58,7 @@ window.addEventListener('hashchange', route);
 events.on('container_created', (m) => {
   const known = m.container && store.containers.has(m.container.id);
   store.upsert(m.container);
-  if (!known && m.container) toast(`New container: ${m.container.name}`);
+  if (!known && m.container && !store.creating) toast(`New container: ${m.container.name}`);
 });
 events.on('container_updated', (m) => store.upsert(m.container));
 events.on('container_deleted', (m) => store.remove(m.id || m.name));

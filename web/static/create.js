@@ -158,6 +158,7 @@ export class CreateForm {
     try { body = this.body(); } catch (e) { this.showError(e.message); return; }
     const btn = this.form.querySelector('#create-submit');
     btn.disabled = true;
+    store.creating++;
     try {
       const c = await post('/api/containers', body);
       store.upsert(c);
@@ -169,6 +170,7 @@ export class CreateForm {
       toast(`Create failed: ${e.message}`, 'error');
     } finally {
       btn.disabled = false;
+      store.creating--;
     }
   }
 
@@ -185,6 +187,7 @@ export class CreateForm {
       return;
     }
     if (this.importName.value.trim()) cfg.name = this.importName.value.trim();
+    store.creating++;
     try {
       const c = await post('/api/containers/import', cfg);
       store.upsert(c);
@@ -194,6 +197,7 @@ export class CreateForm {
       toast(`Import failed: ${e.message}`, 'error');
     } finally {
       this.fileInput.value = '';
+      store.creating--;
     }
   }
 }
@@ -230,12 +234,13 @@ export class TemplatesView {
         h('div', { class: 'row' }, name,
           h('button', { class: 'btn', type: 'button', onclick: () => { this.form.fill({ ...t.config, name: name.value.trim() || undefined }); this.go('#/create'); } }, 'Use in form'),
           h('button', { class: 'btn btn-primary', type: 'button', onclick: async () => {
+            store.creating++;
             try {
               const c = await post(`/api/templates/${encodeURIComponent(t.name)}/create`, name.value.trim() ? { name: name.value.trim() } : {});
               store.upsert(c);
               toast(`Created ${c.name} from ${t.name}`);
               this.go(`#/c/${encodeURIComponent(c.name)}`);
-            } catch (e) { toast(`Cannot create from ${t.name}: ${e.message}`, 'error'); }
+            } catch (e) { toast(`Cannot create from ${t.name}: ${e.message}`, 'error'); } finally { store.creating--; }
           } }, 'Create')));
     }));
   }

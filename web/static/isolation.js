@@ -63,9 +63,14 @@ export class IsolationPanel {
       return;
     }
     const ns = d.namespaces || [];
-    const isolated = ns.filter((n) => !n.shared_with_host).length;
+    // host_inode is null when the server could not read the host's namespace: then we
+    // do not know, and say so rather than claim isolation.
+    const known = (n) => n.host_inode !== null && n.host_inode !== undefined;
+    const isolated = ns.filter((n) => known(n) && !n.shared_with_host).length;
+    const badge = (n) => !known(n) ? h('span', { class: 'badge badge-unknown', title: 'The server could not read the host\'s namespace to compare' }, 'host unknown')
+      : n.shared_with_host ? h('span', { class: 'badge badge-warn' }, 'shared with host') : h('span', { class: 'badge badge-ok' }, 'isolated');
     clear(this.body,
-      section(`Namespaces — ${isolated} of ${ns.length} separate from the host`,
+      section(ns.every(known) ? `Namespaces — ${isolated} of ${ns.length} separate from the host` : `Namespaces — ${ns.length}`,
         'A namespace gives a process its own copy of one kind of kernel resource. Two processes share a namespace exactly when the inode numbers of their /proc/<pid>/ns/<type> links are equal.',
         h('div', { class: 'table-wrap' }, h('table', { class: 'ns' },
           h('thead', {}, h('tr', {}, ...['Namespace', 'Container inode', 'Host inode', '', 'What it isolates'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -73,7 +78,7 @@ export class IsolationPanel {
             h('th', { scope: 'row' }, NS_NAME[n.type] || n.type, h('div', { class: 'muted mono small' }, n.path || '')),
             h('td', { class: 'mono' }, String(n.inode ?? '–')),
             h('td', { class: 'mono' }, String(n.host_inode ?? '–')),
-            h('td', {}, h('span', { class: n.shared_with_host ? 'badge badge-warn' : 'badge badge-ok' }, n.shared_with_host ? 'shared with host' : 'isolated')),
+            h('td', {}, badge(n)),
             h('td', { class: 'explain' }, NS_TEXT[n.type] || ''))))))),
       d.cgroup ? section('Control group (resource limits)',
         'Namespaces decide what a process can see; its cgroup decides how much it can use. The kernel counts the memory, CPU time and processes of the whole group and enforces the limits below.',

@@ -10,6 +10,7 @@ export const store = {
   containers: new Map(),   // id → container object
   history: new Map(),      // id → [{t, cpu, mem, limit, pids}]
   listeners: new Set(),
+  creating: 0,             // creations of this page under way (their events are no news)
 
   subscribe(fn) { this.listeners.add(fn); return () => this.listeners.delete(fn); },
   changed() { for (const fn of this.listeners) fn(); },
