@@ -410,6 +410,70 @@ test('images, networks, volumes and topology views', async () => {
   mdOk('rm', '-f', name);
 });
 
+test('export a container\'s config, import it under a new name', async () => {
+  const name = `web-exp-${uniq()}`;
+  const copy = `${name}-copy`;
+  const made = await apiJson('POST', '/api/containers', { name, image: 'busybox', command: 'echo exported; sleep 300', env_vars: { MODE: 'test' }, mem_limit: '48m' });
+  assert(made.status === 201, `create: ${made.status} ${JSON.stringify(made.body)}`);
+  const page = await openPage(`#/c/${name}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:text-is("Export config")')]);
+  assert(download.suggestedFilename() === `${name}.json`, `file name ${download.suggestedFilename()}`);
+  const file = path.join(root, `${name}.json`);
+  await download.saveAs(file);
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert(cfg.image && JSON.stringify(cfg).includes('exported'), `the export has the image and command: ${JSON.stringify(cfg)}`);
+  await page.goto(`${base}/#/create`);
+  await page.fill('#import-name', copy);
+  await page.setInputFiles('#import-file', file);
+  await page.waitForSelector(`#detail-title:text-is("${copy}")`, { timeout: 20000 });
+  const got = await apiJson('GET', `/api/containers/${copy}`);
+  assert(got.status === 200, `imported container exists: ${got.status}`);
+  assert(got.body.env_vars.MODE === 'test' && got.body.mem_limit === 48 * 1048576, `same config: ${JSON.stringify(got.body)}`);
+  assert(JSON.stringify(got.body.command).includes('exported'), `same command: ${JSON.stringify(got.body.command)}`);
+  await shot(page, 'imported');
+  await closePage(page);
+  mdOk('rm', '-f', name, copy);
+});
+
+test('token: the page opened once with ?token= works through its cookie', async () => {
+  const port = await freePort();
+  const token = `t0k-${uniq()}${uniq()}`;
+  const secured = `http://127.0.0.1:${port}`;
+  const second = spawn(cli, ['--root', root, 'serve', '--web', `127.0.0.1:${port}`, '--token', token, '-H', `unix://${root}/api-token.sock`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  second.stderr.on('data', (d) => { log += d; });
+  try {
+    await until('the token server', async () => {
+      if (second.exitCode !== null) throw new Error(`exited ${second.exitCode}: ${log}`);
+      return (await fetch(`${secured}/api/health`, { headers: { Authorization: `Bearer ${token}` } })).ok;
+    });
+    const denied = await fetch(`${secured}/api/containers`);
+    assert(denied.status === 401, `no token → ${denied.status}`);
+    const name = `web-tok-${uniq()}`;
+    mdOk('create', '--name', name, 'busybox', 'true');
+    const page = await browser.newPage();
+    page.problems = [];
+    page.expected = [];
+    page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+    await page.goto(`${secured}/?token=${token}#/containers`);
+    await page.waitForSelector('#conn[data-state="open"]', { timeout: 15000 });
+    await row(page, name).waitFor();
+    assert(!page.url().includes('token='), `the token left the address bar: ${page.url()}`);
+    const cookie = (await page.context().cookies(secured)).find((c) => c.name === 'md_token');
+    assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `HttpOnly SameSite=Strict cookie: ${JSON.stringify(cookie)}`);
+    // A reload without ?token= still works (the cookie).
+    await page.goto(`${secured}/#/containers`);
+    await row(page, name).waitFor();
+    await closePage(page);
+    mdOk('rm', '-f', name);
+  } finally {
+    second.kill('SIGTERM');
+    for (let i = 0; i < 50 && second.exitCode === null; i++) await sleep(100);
+    if (second.exitCode === null) second.kill('SIGKILL');
+  }
+});
+
 // ------------------------------------------------------------------ main
 let failed = 0;
 try {

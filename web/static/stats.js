@@ -32,12 +32,13 @@ export class StatsPanel {
     this.cpuCanvas = h('canvas', { role: 'img', 'aria-label': 'CPU usage over time' });
     this.memCanvas = h('canvas', { role: 'img', 'aria-label': 'Memory usage over time' });
     this.numbers = h('dl', { class: 'numbers' });
+    this.memCaption = h('figcaption', {}, 'Memory');
     this.note = h('p', { class: 'muted' });
     this.el = h('div', { class: 'panel stats' },
       this.numbers, this.note,
       h('div', { class: 'charts' },
         h('figure', { class: 'chart' }, h('figcaption', {}, 'CPU'), h('div', { class: 'chart-box' }, this.cpuCanvas)),
-        h('figure', { class: 'chart' }, h('figcaption', {}, 'Memory'), h('div', { class: 'chart-box' }, this.memCanvas))));
+        h('figure', { class: 'chart' }, this.memCaption, h('div', { class: 'chart-box' }, this.memCanvas))));
   }
 
   async mount(c) {
@@ -72,9 +73,14 @@ export class StatsPanel {
     this.cpu.data.datasets[0].data = hist.map((s) => s.cpu);
     this.mem.data.labels = labels;
     this.mem.data.datasets[0].data = hist.map((s) => s.mem / 1048576);
+    // The limit as a dashed line only when usage comes near it (a 64 MiB line over a few
+    // hundred KiB would flatten the curve); the caption always names it.
     const limit = c.mem_limit || 0;
-    this.mem.data.datasets[1].data = limit ? hist.map(() => limit / 1048576) : [];
-    this.mem.data.datasets[1].hidden = !limit;
+    const peak = Math.max(0, ...hist.map((s) => s.mem));
+    const near = limit && peak > limit / 4;
+    this.mem.data.datasets[1].data = near ? hist.map(() => limit / 1048576) : [];
+    this.mem.data.datasets[1].hidden = !near;
+    this.memCaption.textContent = limit ? `Memory (limit ${fmtBytes(limit)})` : 'Memory (no limit)';
     this.cpu.update('none');
     this.mem.update('none');
     const up = ['running', 'paused', 'restarting'].includes(c.status);
@@ -91,13 +97,13 @@ export class StatsPanel {
     }
     try {
       const s = await get(cpath(c.name, '/stats'));
-      const item = (k, v) => [h('dt', {}, k), h('dd', { 'data-stat': k }, v)];
+      const item = (k, v) => h('div', { class: 'stat' }, h('dt', {}, k), h('dd', { 'data-stat': k }, v));
       clear(this.numbers,
-        ...item('CPU', fmtPercent(s.cpu_percent)),
-        ...item('Memory', `${fmtBytes(s.memory_usage)}${s.memory_limit ? ` of ${fmtBytes(s.memory_limit)} (${fmtPercent(s.memory_percent)})` : ''}`),
-        ...item('Processes', String(s.pids ?? '–')),
-        ...item('Network', `↓ ${fmtBytes(s.net_rx)}  ↑ ${fmtBytes(s.net_tx)}`),
-        ...item('Block I/O', `read ${fmtBytes(s.block_read)}, written ${fmtBytes(s.block_write)}`));
+        item('CPU', fmtPercent(s.cpu_percent)),
+        item('Memory', `${fmtBytes(s.memory_usage)}${s.memory_limit ? ` of ${fmtBytes(s.memory_limit)} (${fmtPercent(s.memory_percent)})` : ''}`),
+        item('Processes', String(s.pids ?? '–')),
+        item('Network', `↓ ${fmtBytes(s.net_rx)}  ↑ ${fmtBytes(s.net_tx)}`),
+        item('Block I/O', `read ${fmtBytes(s.block_read)}, written ${fmtBytes(s.block_write)}`));
     } catch (e) {
       clear(this.numbers, h('dt', {}, 'Stats'), h('dd', {}, e.message));
     }
