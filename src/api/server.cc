@@ -675,6 +675,9 @@ int serve(const ServeOptions& o) {
   srv.pool = std::make_unique<WorkerPool>(o.workers, o.engine);
   for (auto& l : srv.listeners) srv.accept(l);
 
+  // Requests running in the pool hold no Asio operation: without this guard run() would
+  // return as soon as the listeners close at SIGTERM, cutting them off.
+  auto work = asio::make_work_guard(srv.io);
   asio::signal_set signals(srv.io, SIGTERM, SIGINT);
   signals.async_wait([&](beast::error_code ec, int) {
     if (ec) return;
