@@ -296,6 +296,12 @@ test('bulk: select several, stop them, delete them', async () => {
   }
   await page.waitForSelector('.toolbar span:has-text("3 selected")');
   await shot(page, 'bulk-1-selected');
+  // One row's own buttons: pause, then resume.
+  await row(page, names[0]).locator('button[data-action="pause"]').click();
+  await row(page, names[0]).locator('.state-paused').waitFor();
+  assert((await apiJson('GET', `/api/containers/${names[0]}`)).body.status === 'paused', 'paused on the server');
+  await row(page, names[0]).locator('button[data-action="resume"]').click();
+  await row(page, names[0]).locator('.state-running').waitFor();
   await page.click('.toolbar button[data-bulk="stop"]');
   for (const name of names) await row(page, name).locator('.state-exited, .state-error').waitFor({ timeout: 30000 });
   for (const name of names) {
@@ -472,6 +478,53 @@ test('token: the page opened once with ?token= works through its cookie', async 
     for (let i = 0; i < 50 && second.exitCode === null; i++) await sleep(100);
     if (second.exitCode === null) second.kill('SIGKILL');
   }
+});
+
+test('templates: fill the form from one, create from one', async () => {
+  const dir = path.join(root, 'templates');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'webtest.json'), JSON.stringify({
+    description: 'A template of the browser tests', image: 'busybox', command: 'echo from-template; sleep 300', env_vars: { FROM: 'template' },
+  }));
+  const name = `web-tpl-${uniq()}`;
+  try {
+    const page = await openPage('#/templates');
+    const card = page.locator('article[data-template="webtest"]');
+    await card.waitFor();
+    assert((await card.textContent()).includes('A template of the browser tests'), 'the description is shown');
+    await card.locator('button:text-is("Use in form")').click();
+    await page.waitForSelector('#create-title');
+    assert((await page.inputValue('#f-command')).includes('from-template'), 'the form has the template\'s command');
+    assert((await page.inputValue('#f-env_vars')).includes('FROM=template'), 'and its environment');
+    await page.goto(`${base}/#/templates`);
+    await card.locator('input').fill(name);
+    await card.locator('button:text-is("Create")').click();
+    await page.waitForSelector(`#detail-title:text-is("${name}")`);
+    const got = await apiJson('GET', `/api/containers/${name}`);
+    assert(got.status === 200 && got.body.env_vars.FROM === 'template', `created from the template: ${JSON.stringify(got.body)}`);
+    await shot(page, 'template-created');
+    await closePage(page);
+  } finally {
+    md('rm', '-f', name);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('narrow screen: no sideways scrolling, rows become cards', async () => {
+  const name = `web-narrow-${uniq()}`;
+  mdOk('run', '-d', '--name', name, '-p', '127.0.0.1::80', 'busybox', 'sleep', '300');
+  const page = await openPage('#/containers');
+  await page.setViewportSize({ width: 400, height: 860 });
+  await row(page, name).waitFor();
+  const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  const hidden = await page.evaluate(() => [...document.querySelectorAll('.table-wrap')].map((w) => w.scrollWidth - w.clientWidth));
+  assert(hidden.every((d) => d <= 0), `nothing cut off inside the list: ${hidden}`);
+  const display = await row(page, name).evaluate((tr) => getComputedStyle(tr).display);
+  assert(display === 'block', `rows are cards (display ${display})`);
+  await shot(page, 'narrow');
+  await closePage(page);
+  mdOk('rm', '-f', name);
 });
 
 // ------------------------------------------------------------------ main
