@@ -79,6 +79,7 @@ export class ContainerList {
     if (r) return r;
     const check = h('input', { type: 'checkbox', 'aria-label': `Select ${c.name}`, onchange: (e) => {
       e.target.checked ? this.selected.add(c.id) : this.selected.delete(c.id);
+      r.tr.classList.toggle('selected', e.target.checked);
       this.updateToolbar();
     } });
     const cells = {};
@@ -97,6 +98,7 @@ export class ContainerList {
     r.tr.dataset.name = c.name;
     r.tr.dataset.status = c.status;
     r.check.checked = this.selected.has(c.id);
+    r.tr.classList.toggle('selected', r.check.checked);
     // Static parts only when they changed (keeps focus on buttons between refreshes).
     const key = JSON.stringify([c.name, c.status, c.exit_code, c.image, c.command, c.ip, c.ports, c.health]);
     if (key !== r.key) {
