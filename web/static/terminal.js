@@ -2,7 +2,7 @@
 // /api/containers/<name>/terminal (an exec with a pty). Keystrokes go as binary frames
 // (stdin, byte for byte); a resize goes as the text frame {"type":"resize"}; the server's
 // binary frames are the pty's output; the socket closes when the shell exits.
-import { wsUrl, cpath } from './api.js';
+import { get, wsUrl, cpath } from './api.js';
 import { h, loadScript, loadStyle } from './util.js';
 
 export class TerminalPanel {
@@ -21,6 +21,7 @@ export class TerminalPanel {
 
   async mount(c) {
     this.c = c;
+    this.term?.reset();
     if (c.status !== 'running') {
       this.status.textContent = `The container is ${c.status}: start it to open a terminal.`;
       return;
@@ -75,15 +76,28 @@ export class TerminalPanel {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.status.textContent = 'connecting…';
+    let opened = false;
     ws.addEventListener('open', () => {
+      opened = true;
       this.status.textContent = `connected: ${cmd}`;
       this.term.focus();
     });
     ws.addEventListener('message', (ev) => {
       this.term.write(typeof ev.data === 'string' ? ev.data : new Uint8Array(ev.data));
     });
-    ws.addEventListener('close', (ev) => {
+    ws.addEventListener('close', async (ev) => {
       if (this.ws !== ws) return;
+      // A refused upgrade reaches the page only as code 1006, without the server's
+      // message: say what we can find out.
+      if (!opened) {
+        let why = 'the server refused the terminal';
+        try {
+          const now = await get(cpath(this.c.name));
+          if (now.status !== 'running') why = `the container is ${now.status}`;
+        } catch (e) { why = e.message; }
+        this.status.textContent = `cannot open a terminal: ${why}`;
+        return;
+      }
       const why = ev.reason ? ` (exit code ${ev.reason})` : ev.code !== 1000 && ev.code !== 1005 ? ` (connection closed: ${ev.code})` : '';
       this.status.textContent = `session ended${why}`;
       this.term.write(`\r\n\x1b[2m[session ended${why}; press Reconnect for a new one]\x1b[0m\r\n`);
