@@ -130,13 +130,17 @@ async function setup() {
     return res.ok;
   }, 20000);
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  // Our own signal handlers clean up (playwright's would exit before the root is cleaned).
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
 }
 
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
+// Once, whoever asks first (the end of the run or a signal); everyone else waits for
+// the same cleanup to finish rather than exiting in the middle of it.
+let cleaning = null;
+const cleanup = () => (cleaning ||= doCleanup());
+let interrupted = false;
+
+async function doCleanup() {
   try { await browser?.close(); } catch { /* already gone */ }
   if (!root) return;
   // Containers through the CLI (the normal path)…
@@ -172,7 +176,12 @@ async function cleanup() {
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { await cleanup(); process.exit(130); });
+  process.on(sig, async () => {
+    interrupted = true;
+    console.log(`${sig}: cleaning up`);
+    await cleanup();
+    process.exit(130);
+  });
 }
 
 // ------------------------------------------------------------------ page helpers
@@ -533,6 +542,7 @@ try {
   await setup();
   const only = process.env.MD_WEB_ONLY;
   for (const t of tests) {
+    if (interrupted) break;
     if (only && !t.name.includes(only)) continue;
     const start = Date.now();
     try {
@@ -554,5 +564,6 @@ try {
   if (failed && serverLog) console.log(`--- server log (last 3000 bytes) ---\n${serverLog.slice(-3000)}`);
   await cleanup();
 }
+if (interrupted) await new Promise(() => {});  // the signal handler exits
 console.log(failed ? `${failed} failed; screenshots in ${shots}` : `all passed; screenshots in ${shots}`);
 process.exit(failed ? 1 : 0);
