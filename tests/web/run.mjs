@@ -425,12 +425,22 @@ test('images, networks, volumes and topology views', async () => {
   mdOk('rm', '-f', name);
 });
 
-test('export a container\'s config, import it under a new name', async () => {
+test('overview: open rootfs, exec; export the config, import it under a new name', async () => {
   const name = `web-exp-${uniq()}`;
   const copy = `${name}-copy`;
   const made = await apiJson('POST', '/api/containers', { name, image: 'busybox', command: 'echo exported; sleep 300', env_vars: { MODE: 'test' }, mem_limit: '48m' });
   assert(made.status === 201, `create: ${made.status} ${JSON.stringify(made.body)}`);
   const page = await openPage(`#/c/${name}`);
+  // Open rootfs: the host path of its root filesystem, under our root.
+  await page.click('button:text-is("Open rootfs")');
+  const rootfs = (await page.textContent('#rootfs-path')).trim();
+  assert(rootfs.startsWith(`${root}/`) && fs.existsSync(path.join(rootfs, 'bin/busybox')), `rootfs path ${rootfs} is on the host`);
+  // A one-off exec: the output is the shell's (5), not the command's text.
+  await page.fill('.exec input', 'echo exec-$((2+3))');
+  await page.click('.exec button');
+  await page.waitForSelector('.exec-out:not([hidden])');
+  const out = await page.textContent('.exec-out');
+  assert(out.includes('exec-5') && out.includes('[exit code 0]'), `exec output: ${out}`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:text-is("Export config")')]);
   assert(download.suggestedFilename() === `${name}.json`, `file name ${download.suggestedFilename()}`);
   const file = path.join(root, `${name}.json`);
