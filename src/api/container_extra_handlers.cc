@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -153,6 +154,7 @@ Response container_export(engine::Engine* e, const Request& q) {
 Response archive_error(const Error& err, const std::string& path, const std::string& ref) {
   if (err.errno_value == ENOENT) return error_response(404, "Could not find the file " + path + " in container " + ref);
   if (err.errno_value == ENOTDIR) return error_response(400, err.message);
+  if (err.errno_value == EROFS) return error_response(403, err.message);
   if (err.errno_value == EINVAL || err.errno_value == EEXIST || err.errno_value == EISDIR || err.errno_value == EXDEV)
     return error_response(400, err.message);
   return error_response(500, err.message);
@@ -194,6 +196,32 @@ std::pair<int64_t, int64_t> container_owner(const store::Container& c) {
   return {uid, gid};
 }
 
+// Docker's rule for writing into a container: a path inside a mount needs a writable
+// mount; anywhere else a read-only root file system refuses (403 both).
+std::optional<std::string> write_refused(const store::Container& c, const std::string& path) {
+  std::string p = path.empty() || path[0] != '/' ? "/" + path : path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const json* best = nullptr;
+  size_t best_len = 0;
+  auto points = c.host_config.value("MountPoints", json::array());
+  for (auto& m : points) {
+    std::string d = m.value("Destination", "");
+    if (d.empty() || d.size() < best_len) continue;
+    if (p == d || p.starts_with(d == "/" ? d : d + "/")) {
+      best = &m;
+      best_len = d.size();
+    }
+  }
+  if (best) {
+    auto rw = best->find("RW");
+    if (rw != best->end() && rw->is_boolean() && !rw->get<bool>()) return "mounted volume is marked read-only";
+    return std::nullopt;
+  }
+  auto ro = c.host_config.find("ReadonlyRootfs");
+  if (ro != c.host_config.end() && ro->is_boolean() && ro->get<bool>()) return "container rootfs is marked read-only";
+  return std::nullopt;
+}
+
 // PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=&copyUIDGID=, body: a tar
 // (any compression) extracted into the existing directory DIR, every entry resolved inside
 // the container's root.
@@ -203,6 +231,7 @@ Response container_archive_put(engine::Engine* e, const Request& q) {
   if (!c) return error_response(c.error());
   std::string path = query_value(q, "path");
   if (path.empty()) return error_response(400, "path cannot be empty");
+  if (auto why = write_refused(*c, path)) return error_response(403, *why);
   auto root = engine::open_container_root(*e, c->id);
   if (!root) return error_response(root.error());
   auto st = image::stat_path((*root)->fd(), path + (path.back() == '/' ? "" : "/"));

@@ -38,11 +38,6 @@ json summary_ports(engine::Engine& e, const store::Container& c) {
 // SizeRootFs (it plus the image), as ?size=1 asks.
 json container_summary(engine::Engine& e, const store::Container& c, int64_t now, bool size) {
   json in = engine::inspect_json(e, c);
-  std::string command;
-  for (auto k : {"Entrypoint", "Cmd"})
-    if (c.config.contains(k) && c.config[k].is_array())
-      for (auto& a : c.config[k])
-        if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
   json ns = in.value("NetworkSettings", json::object());
   json networks = ns.value("Networks", json::object());
   if (!networks.is_object()) networks = json::object();
@@ -52,7 +47,7 @@ json container_summary(engine::Engine& e, const store::Container& c, int64_t now
               {"Names", json::array({"/" + c.name})},
               {"Image", c.config.value("Image", c.image)},
               {"ImageID", c.image},
-              {"Command", command},
+              {"Command", engine::summary_command(c)},
               {"Created", c.created / 1000000000},
               {"Ports", summary_ports(e, c)},
               {"Labels", c.labels},

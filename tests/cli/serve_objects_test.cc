@@ -311,6 +311,23 @@ TEST_F(ServeObjects, ExportAndCopyBothWays) {
   EXPECT_EQ(state(name), "running");
 }
 
+TEST_F(ServeObjects, CopyIntoReadOnlyRootfsOnlyThroughWritableMounts) {
+  std::string name = unique("ro"), vol = unique("rovol");
+  ASSERT_TRUE(docker({"run", "-d", "--read-only", "--name", name, "-v", vol + ":/data", "-v", root_ + ":/hostro:ro",
+                      "busybox", "sleep", "100"}).ok());
+  std::ofstream(root_ + "/f.txt") << "f\n";
+  Out ro = docker({"cp", root_ + "/f.txt", name + ":/tmp/"});
+  EXPECT_FALSE(ro.ok());
+  EXPECT_NE(ro.err.find("container rootfs is marked read-only"), std::string::npos) << ro;
+  Out ro_mount = docker({"cp", root_ + "/f.txt", name + ":/hostro/"});
+  EXPECT_FALSE(ro_mount.ok());
+  EXPECT_NE(ro_mount.err.find("mounted volume is marked read-only"), std::string::npos) << ro_mount;
+  Out vol_ok = docker({"cp", root_ + "/f.txt", name + ":/data/"});
+  EXPECT_TRUE(vol_ok.ok()) << vol_ok;
+  EXPECT_NE(docker({"cp", name + ":/data/f.txt", "-"}).out.find("f\n"), std::string::npos);
+  EXPECT_TRUE(docker({"rm", "-f", name}).ok());
+}
+
 TEST_F(ServeObjects, ContainerPrune) {
   std::string done = unique("done"), kept = unique("kept"), up = unique("up");
   ASSERT_TRUE(docker({"create", "--name", done, "busybox", "true"}).ok());

@@ -49,10 +49,7 @@ std::string created_at_text(int64_t ns) {
 }
 
 std::string command_text(const store::Container& c, bool no_trunc) {
-  std::string cmd;
-  for (auto k : {"Entrypoint", "Cmd"})
-    if (c.config.contains(k) && c.config[k].is_array())
-      for (auto& a : c.config[k]) cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();
+  std::string cmd = engine::summary_command(c);  // the daemon's summary Command
   if (!no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
   return "\"" + cmd + "\"";
 }

@@ -156,7 +156,7 @@ Result<ContainerFilters> parse_container_filters(Engine& e, const FilterMap& raw
         f.implies_all = true;
       } else if (key == "health") {
         if (v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
-          return std::unexpected(invalid_value(key, v));
+          return fail("Unrecognised filter value for health: " + v, EINVAL);
       } else if (key == "isolation") {
         if (v != "default" && v != "process" && v != "hyperv") return std::unexpected(invalid_value(key, v));
       } else if (key == "is-task") {
@@ -217,6 +217,20 @@ std::vector<PortEntry> container_port_entries(Engine& e, const store::Container&
       q.public_port = std::atoi(b.value("HostPort", "0").c_str());
       out.push_back(q);
     }
+  }
+  return out;
+}
+
+std::string summary_command(const store::Container& c) {
+  std::vector<std::string> argv;
+  for (auto k : {"Entrypoint", "Cmd"})
+    if (c.config.contains(k) && c.config[k].is_array())
+      for (auto& a : c.config[k])
+        if (a.is_string()) argv.push_back(a.get<std::string>());
+  std::string out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += i > 0 && argv[i].find(' ') != std::string::npos ? "'" + argv[i] + "'" : argv[i];
   }
   return out;
 }

@@ -70,6 +70,10 @@ struct PortEntry {
 // container is up (Docker clears them when it stops).
 std::vector<PortEntry> container_port_entries(Engine& e, const store::Container& c);
 
+// Docker's summary Command: the entrypoint and command joined by spaces, each argument
+// after the first that contains a space wrapped in single quotes ("sh -c 'echo hi'").
+std::string summary_command(const store::Container& c);
+
 // (name, id) of the networks a container is on, sorted by name ("host"/"none" for those modes).
 std::vector<std::pair<std::string, std::string>> container_network_names(Engine& e, const store::Container& c);
 

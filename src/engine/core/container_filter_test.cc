@@ -115,7 +115,7 @@ TEST_F(ContainerFilterTest, BeforeSinceAncestorVolumeExposeHealthIsTask) {
 TEST_F(ContainerFilterTest, BadFiltersAreDockersErrors) {
   EXPECT_EQ(pass({{"colour", {"red"}}}), "error: invalid filter 'colour'");
   EXPECT_EQ(pass({{"status", {"sleeping"}}}), "error: invalid filter 'status=sleeping'");
-  EXPECT_EQ(pass({{"health", {"ok"}}}), "error: invalid filter 'health=ok'");
+  EXPECT_EQ(pass({{"health", {"ok"}}}), "error: Unrecognised filter value for health: ok");
   EXPECT_EQ(pass({{"exited", {"x"}}}), "error: strconv.Atoi: parsing \"x\": invalid syntax");
   EXPECT_EQ(pass({{"publish", {"1:2"}}}), "error: filter for 'publish' should not contain ':': 1:2");
   EXPECT_EQ(pass({{"before", {"nosuch"}}}), "error: No such container: nosuch");
@@ -131,6 +131,16 @@ TEST(ContainerFilterPieces, PortRanges) {
   EXPECT_FALSE(parse_port_filter("expose", "9-8"));
   EXPECT_FALSE(parse_port_filter("expose", "70000"));
   EXPECT_FALSE(parse_port_filter("expose", "80/xyz"));
+}
+
+TEST(ContainerFilterPieces, SummaryCommandQuotesArgumentsWithSpaces) {
+  store::Container c;
+  c.config = {{"Entrypoint", {"sh", "-c"}}, {"Cmd", {"echo hi; sleep 1", "x"}}};
+  EXPECT_EQ(summary_command(c), "sh -c 'echo hi; sleep 1' x");
+  c.config = {{"Cmd", {"/bin/my prog", "a"}}};
+  EXPECT_EQ(summary_command(c), "/bin/my prog a");  // the path is never quoted
+  c.config = nlohmann::json::object();
+  EXPECT_EQ(summary_command(c), "");
 }
 
 TEST(ContainerFilterPieces, LabelsMatch) {
