@@ -19,6 +19,8 @@ missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The dashboard's browser tests: chromium, node/npm, tests/web/node_modules.
+sh "$(dirname "$0")/setup-web.sh"
 if [ -z "$missing" ]; then
   echo "setup: all packages present"
   exit 0
