@@ -65,7 +65,10 @@ json namespaces(pid_t pid) {
     std::string path = "/proc/" + std::to_string(pid) + "/ns/" + t;
     struct stat mine {}, host {};
     if (::stat(path.c_str(), &mine) != 0) continue;
-    bool have_host = ::stat((std::string("/proc/1/ns/") + t).c_str(), &host) == 0;
+    // The host's: PID 1's, or (when /proc/1 is not ours to look at, e.g. in a sandbox)
+    // this server's own, which runs in the namespaces containers are isolated from.
+    bool have_host = ::stat((std::string("/proc/1/ns/") + t).c_str(), &host) == 0 ||
+                     ::stat((std::string("/proc/self/ns/") + t).c_str(), &host) == 0;
     out.push_back({{"type", t},
                    {"inode", mine.st_ino},
                    {"host_inode", have_host ? json(host.st_ino) : json(nullptr)},

@@ -30,6 +30,7 @@
 #include "api/server.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -483,9 +484,13 @@ void Session<Stream>::dispatch(Request q, Route route, bool keep_alive, unsigned
       return;
     }
     if (!r.rest) {
+      // A big answer (a list of 200 containers) leaves its JSON's memory free in this
+      // thread's malloc arena: give it back rather than keep it as RSS.
+      bool big = r.body.size() > 64 * 1024;
       asio::post(srv.io, [s, q, r = std::move(r), keep_alive, version]() mutable {
         s->respond(q, std::move(r), keep_alive, version);
       });
+      if (big) ::malloc_trim(0);
       return;
     }
     // Streamed: headers (and any first bytes) now, the rest when it is ready.
@@ -631,6 +636,9 @@ int serve(const ServeOptions& o) {
     std::fprintf(stderr, "Error: %s\n", problem.c_str());
     return 1;
   }
+  // Few malloc arenas: each worker thread would otherwise keep an arena of its own full
+  // of freed pages (RSS) — the server's work is not malloc-bound.
+  ::mallopt(M_ARENA_MAX, 2);
   Server srv;
   srv.options = o;
   add_docker_routes(srv.router);
