@@ -48,6 +48,39 @@ TEST_F(ServeTcp, WebSocketNeedsTheTokenToo) {
   EXPECT_TRUE(allowed.ok()) << allowed.response();
 }
 
+// TLS on the TCP listener: plain requests and a hijacked one (exec runs on its own thread,
+// a WebSocket upgrade goes through the socketpair bridge) over HTTPS.
+class ServeTls : public ServeFixture {
+ protected:
+  std::vector<std::string> serve_flags() override {
+    cert_ = root_ + "/cert.pem";
+    key_ = root_ + "/key.pem";
+    Out gen = run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_, "-out", cert_,
+                           "-days", "1", "-subj", "/CN=localhost"});
+    EXPECT_TRUE(gen.ok()) << gen;
+    return {"-H", "tcp://127.0.0.1:0", "--tls-cert", cert_, "--tls-key", key_};
+  }
+  std::string cert_, key_;
+};
+
+TEST_F(ServeTls, HttpsAndWebSocketOverTls) {
+  ASSERT_GT(port_, 0) << read_text(log_);
+  std::string base = "https://127.0.0.1:" + std::to_string(port_);
+  Out health = run_process({"curl", "-sS", "--cacert", cert_, "--resolve", "localhost:" + std::to_string(port_) + ":127.0.0.1",
+                            "https://localhost:" + std::to_string(port_) + "/api/health"});
+  ASSERT_TRUE(health.ok()) << health;
+  EXPECT_EQ(json::parse(health.out, nullptr, false).value("status", ""), "ok") << health.out;
+  Out plain = run_process({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port_) + "/api/health"});
+  EXPECT_NE(plain.out, "200") << "plain HTTP must not be served on a TLS listener";
+  // The upgrade's 101 and the first status_update frame arrive through TLS.
+  Out ws = run_process({"curl", "-sk", "-i", "-N", "--max-time", "5", "--http1.1", "-H", "Connection: Upgrade", "-H",
+                        "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H",
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", base + "/api/ws"});
+  EXPECT_NE(ws.out.find("HTTP/1.1 101"), std::string::npos) << ws;
+  EXPECT_NE(ws.out.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << ws;
+  EXPECT_NE(ws.out.find("status_update"), std::string::npos) << ws;
+}
+
 class ServeServer : public ServeFixture {};
 
 TEST_F(ServeServer, NonLoopbackListenerWithoutTokenIsRefused) {
