@@ -110,7 +110,9 @@ Response container_top(engine::Engine* e, const Request& q) {
     int err = t.error().errno_value;
     if (err == EINVAL && t.error().message.find("is not running") != std::string::npos)
       return error_response(409, "Container " + c->id + " is not running");
-    return error_response(err == ENOENT ? 404 : 500, t.error().message);
+    // EINVAL: ps_args Docker refuses ("specifying \"user=PID\" is not allowed") or ps
+    // rejected them; anything else is ours.
+    return error_response(err == ENOENT ? 404 : err == EINVAL ? 400 : 500, t.error().message);
   }
   return json_response(200, {{"Titles", t->titles}, {"Processes", t->processes}});
 }
@@ -180,6 +182,7 @@ Response container_archive_get(engine::Engine* e, const Request& q) {
     return r;
   }
   std::shared_ptr<engine::ContainerRoot> held(std::move(*root));
+  e->emit_container(*c, "archive-path");  // Docker's event for a copy out
   return streamed_tar({stat_header}, [held, path](int fd) { (void)image::copy_out(held->fd(), path, fd); });
 }
 
@@ -257,6 +260,7 @@ Response container_archive_put(engine::Engine* e, const Request& q) {
   rd.reset();  // a failed extraction stops reading: the writer gets EPIPE and ends
   writer.join();
   if (!s) return archive_error(s.error(), path, ref);
+  e->emit_container(*c, "extract-to-dir");  // Docker's event for a copy in
   return Response{};
 }
 

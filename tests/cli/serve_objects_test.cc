@@ -199,7 +199,8 @@ TEST_F(ServeObjects, PsFiltersAreTheEnginesThroughTheApi) {
 TEST_F(ServeObjects, RenameUpdateTopDiff) {
   std::string name = unique("ext"), renamed = unique("ext2");
   ASSERT_TRUE(docker({"run", "-d", "--name", name, "busybox", "sh", "-c",
-                      "mkdir /tmp/d && echo hi > /tmp/d/f && rm /bin/true && touch /ready && exec sleep 100"}).ok());
+                      "mkdir /tmp/d && echo hi > /tmp/d/f && rm /bin/true && rm -rf /home && mkdir /home && touch /ready && "
+                      "exec sleep 100"}).ok());
   ASSERT_TRUE(docker({"rename", name, renamed}).ok());
   EXPECT_EQ(docker_ok({"inspect", "-f", "{{.Name}}", renamed}), "/" + renamed);
   Out taken = docker({"create", "--name", unique("other"), "busybox"});
@@ -227,6 +228,9 @@ TEST_F(ServeObjects, RenameUpdateTopDiff) {
   EXPECT_NE(diff.find("A /tmp/d\n"), std::string::npos) << diff;
   EXPECT_NE(diff.find("A /tmp/d/f\n"), std::string::npos) << diff;
   EXPECT_NE(diff.find("D /bin/true\n"), std::string::npos) << diff;
+  // /home removed and made again: an opaque directory hiding the image's /home/user.
+  EXPECT_NE(diff.find("C /home\n"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("D /home/user\n"), std::string::npos) << diff;
   EXPECT_EQ(diff.find("/etc/hostname"), std::string::npos) << diff;  // the runtime's mount targets are hidden
 
   ASSERT_TRUE(docker({"kill", renamed}).ok());
@@ -428,6 +432,49 @@ TEST_F(ServeObjects, Volumes) {
   ASSERT_TRUE(all.ok()) << all;
   EXPECT_NE(all.out.find(v), std::string::npos) << all;
   EXPECT_EQ(docker_ok({"volume", "ls", "-q"}), "");
+}
+
+// python3-docker (Debian's) drives the same endpoints its own way: list filters as a
+// dict, get_archive/put_archive, diff, top, networks and volumes with labels, prunes.
+TEST_F(ServeObjects, PythonDockerSdk) {
+  if (!run_process({"/usr/bin/python3", "-c", "import docker"}).ok()) GTEST_SKIP() << "python3-docker not installed";
+  std::string name = unique("py"), net = unique("pynet"), vol = unique("pyvol");
+  ASSERT_TRUE(docker({"run", "-d", "--name", name, "-l", "sdk=py", "busybox", "sh", "-c",
+                      "mkdir /tmp/d && echo hi > /tmp/d/f && exec sleep 100"}).ok());
+  std::string script = R"(
+import io, sys, tarfile, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1])
+name, net, vol = sys.argv[2], sys.argv[3], sys.argv[4]
+assert [x.name for x in c.containers.list(filters={"label": "sdk=py"})] == [name]
+ct = c.containers.get(name)
+bits, stat = ct.get_archive("/tmp/d")
+assert stat["name"] == "d" and stat["mode"] & 0x80000000, stat
+t = tarfile.open(fileobj=io.BytesIO(b"".join(bits)))
+assert t.extractfile("d/f").read() == b"hi\n"
+b = io.BytesIO()
+u = tarfile.open(fileobj=b, mode="w")
+data = b"from python\n"
+i = tarfile.TarInfo("py.txt"); i.size = len(data); u.addfile(i, io.BytesIO(data)); u.close()
+assert ct.put_archive("/tmp", b.getvalue())
+assert {"Path": "/tmp/py.txt", "Kind": 1} in ct.diff(), ct.diff()
+assert "PID" in ct.top()["Titles"]
+n = c.networks.create(net, labels={"sdk": "py"})
+n.connect(ct, aliases=["alias1"])
+n.reload()
+assert name in [v["Name"] for v in n.attrs["Containers"].values()], n.attrs
+assert [x.name for x in c.networks.list(filters={"label": "sdk=py"})] == [net]
+n.disconnect(ct)
+n.remove()
+v = c.volumes.create(vol, labels={"sdk": "py"})
+assert [x.name for x in c.volumes.list(filters={"label": "sdk=py"})] == [vol]
+v.remove()
+ct.remove(force=True)
+assert c.containers.prune()["ContainersDeleted"] in ([], None)
+print("ok")
+)";
+  Out py = run_process({"/usr/bin/python3", "-c", script, sock_, name, net, vol}, "", std::chrono::seconds(120));
+  EXPECT_TRUE(py.ok()) << py;
+  EXPECT_EQ(py.out, "ok\n") << py;
 }
 
 }  // namespace

@@ -86,6 +86,29 @@ bool same_metadata(const struct stat& a, const struct stat& b) {
          a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
+// An opaque upper directory (trusted.overlay.opaque=y: deleted and made again) hides
+// every image entry below it: those are deletions unless the upper has the name again.
+void opaque_deletions(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers,
+                      std::vector<Change>& out) {
+  char v[4] = {0};
+  ssize_t n = ::lgetxattr((upper + "/" + rel).c_str(), "trusted.overlay.opaque", v, sizeof v);
+  if (n != 1 || v[0] != 'y') return;
+  std::set<std::string> seen;
+  for (auto& l : lowers) {
+    DIR* d = ::opendir((l + "/" + rel).c_str());
+    if (!d) continue;
+    while (auto* ent = ::readdir(d)) {
+      std::string name = ent->d_name;
+      if (name == "." || name == ".." || !seen.insert(name).second) continue;
+      struct stat st {};
+      if (::lstat((upper + "/" + rel + "/" + name).c_str(), &st) == 0) continue;  // made again
+      struct stat lst {};
+      if (lower_stat(lowers, rel + "/" + name, &lst)) out.push_back({"/" + rel + "/" + name, 2});
+    }
+    ::closedir(d);
+  }
+}
+
 Status walk_upper(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers,
                   std::vector<Change>& out) {
   std::string dir = upper + (rel.empty() ? "" : "/" + rel);
@@ -113,6 +136,7 @@ Status walk_upper(const std::string& upper, const std::string& rel, const std::v
       if (!init) {
         if (!in_lower || !S_ISDIR(lst.st_mode)) out.push_back({shown, in_lower ? 0 : 1});
         else if (!same_metadata(st, lst)) out.push_back({shown, 0});
+        if (in_lower && S_ISDIR(lst.st_mode)) opaque_deletions(upper, child, lowers, out);
       }
       TRY(walk_upper(upper, child, lowers, out));
       continue;

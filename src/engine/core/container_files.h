@@ -55,7 +55,8 @@ struct Change {
 // changes): a whiteout is deleted, a path the image has is modified (a directory only
 // when its own metadata changed, not for a copy-up alone), anything else is added. The
 // mount targets the runtime makes (/etc/hosts, /etc/hostname, /etc/resolv.conf, /dev,
-// /proc, /sys, …) are left out, as Docker's init layer hides them.
+// /proc, /sys, …) are left out, as Docker's init layer hides them. Below an opaque
+// directory (removed and made again) the image's entries not made again are deleted.
 Result<std::vector<Change>> container_changes(Engine& e, const std::string& ref);
 
 // A tar of the container's file system (without its volumes) to `out_fd`; emits the
