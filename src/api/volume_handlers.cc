@@ -72,7 +72,9 @@ Response volume_create(engine::Engine* e, const Request& q) {
     if (b.contains(k) && !b[k].is_null() && !b[k].is_string()) return error_response(400, std::string(k) + " must be a string");
   v.name = b.value("Name", json("")).is_string() ? b.value("Name", "") : "";
   std::string driver = b.value("Driver", json("")).is_string() ? b.value("Driver", "") : "";
-  if (!driver.empty() && driver != "local") return error_response(404, "plugin \"" + driver + "\" not found");
+  if (!driver.empty() && driver != "local")
+    return error_response(404, "create " + v.name + ": error looking up volume plugin " + driver + ": plugin \"" + driver +
+                                   "\" not found");
   for (auto k : {"Labels", "DriverOpts"}) {
     json m = b.value(k, json());
     if (m.is_null()) continue;
@@ -83,7 +85,8 @@ Response volume_create(engine::Engine* e, const Request& q) {
     }
   }
   if (!v.options.empty())
-    return error_response(400, "volume driver options (type, device, o) are not supported by minidocker's local driver");
+    return error_response(400, "create " + v.name + ": volume options are not supported by this engine yet (got \"" +
+                                   v.options.begin()->first + "\"); the local driver creates plain directories");
   auto j = engine::create_volume(*e, v);
   if (!j) return error_response(j.error());
   return json_response(201, *j);
