@@ -101,7 +101,7 @@ if [ -n "$PODMAN_PID" ]; then printf '  %-28s %s\n' "podman system service" "$(r
 if [ -n "$DOCKERD_PID" ]; then
   total=$(rss_kib "$DOCKERD_PID")
   printf '  %-28s %s\n' dockerd "$total"
-  for pid in $(pgrep -f "containerd.*$WORK" | grep -v "shim" || true); do
+  for pid in $(pgrep -af "containerd.*$WORK" | grep -v shim | cut -d" " -f1); do
     r=$(rss_kib "$pid"); total=$((total + r)); printf '  %-28s %s\n' containerd "$r"
   done
   printf '  %-28s %s\n' "dockerd + containerd" "$total"

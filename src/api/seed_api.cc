@@ -26,13 +26,18 @@ Response container_object(engine::Engine& e, const std::string& id, int status =
 
 Response list(engine::Engine* e, const Request&) {
   (void)engine::reconcile_all(*e);
-  store::ContainerFilter f;
-  f.all = true;
-  auto rows = e->containers().list(f);
-  if (!rows) return error_response(rows.error());
-  json out = json::array();
-  for (auto& c : *rows) out.push_back(seed_container_json(*e, c));
-  return json_response(200, out);
+  // One read transaction for the whole list: a consistent snapshot, and one WAL read
+  // lock instead of one per query (a few queries per container).
+  auto out = e->db().read_transaction([&]() -> Result<json> {
+    store::ContainerFilter f;
+    f.all = true;
+    auto rows = TRY(e->containers().list(f));
+    json list = json::array();
+    for (auto& c : rows) list.push_back(seed_container_json(*e, c));
+    return list;
+  });
+  if (!out) return error_response(out.error());
+  return json_response(200, *out);
 }
 
 Response get(engine::Engine* e, const Request& q) { return container_object(*e, q.params.at("name")); }
