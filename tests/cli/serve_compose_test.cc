@@ -136,6 +136,14 @@ networks:
   EXPECT_NE(ps.out.find("Up"), std::string::npos) << ps;
   EXPECT_NE(ps.out.find("0.0.0.0:" + port + "->80/tcp"), std::string::npos) << ps;
 
+  // The published port answers from the host.
+  auto fetch = [&] {
+    return run_process({"/usr/bin/python3", "-c",
+                        "import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end='')",
+                        "http://127.0.0.1:" + port + "/"});
+  };
+  ASSERT_TRUE(eventually([&] { return fetch().out == "hello from compose\n"; })) << fetch();
+
   Out stop = compose({"stop", "--timeout", "1"});
   ASSERT_TRUE(stop.ok()) << stop;
   EXPECT_EQ(state(web), "exited");
