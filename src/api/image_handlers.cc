@@ -194,7 +194,10 @@ Response images_search(engine::Engine*, const Request& q) {
 
 // POST /images/{name}/push: nowhere to push to.
 Response image_push(engine::Engine*, const Request& q) {
-  return error_response(501, "push of " + q.params.at("name") +
+  std::string ref = q.params.at("name"), tag = query_value(q, "tag");
+  if (!tag.empty()) ref += ":" + tag;
+  auto shown = store::normalize_tag(ref);  // the CLI sends docker.io/library/…
+  return error_response(501, "push of " + (shown ? *shown : ref) +
                                  " is not supported: minidocker has no registry client; use `docker save` to "
                                  "move images");
 }
