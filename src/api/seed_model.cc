@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "engine/core/containers.h"
+#include "engine/core/networks.h"
 #include "engine/core/pods.h"
 
 namespace md::api {
@@ -168,10 +169,11 @@ Result<int64_t> parse_mem_size(const json& v) {
 }
 
 json seed_container_json(engine::Engine& e, const store::Container& c, const json& inspect) {
-  json in = inspect.is_null() ? engine::inspect_json(e, c) : inspect;
+  // Only the network part of inspect is needed: computing all of inspect_json would also
+  // look the image up and copy Config/HostConfig for every container of a list.
+  json ns = inspect.is_null() ? engine::network_settings_json(e, c) : inspect.value("NetworkSettings", json::object());
   const json& cfg = c.config;
   const json& hc = c.host_config;
-  json ns = in.value("NetworkSettings", json::object());
   json nets = ns.value("Networks", json::object());
   std::string ip;
   json networks = json::array();
