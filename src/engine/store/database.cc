@@ -84,7 +84,21 @@ std::unexpected<Error> sqlite_fail(internal::Connection* conn, int rc, std::stri
 
 }  // namespace
 
+void internal::Connection::release(sqlite3_stmt* stmt) {
+  constexpr size_t kMaxCached = 256;
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (cached >= kMaxCached) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  cache[sqlite3_sql(stmt)].push_back(stmt);
+  ++cached;
+}
+
 internal::Connection::~Connection() {
+  for (auto& [sql, stmts] : cache)
+    for (auto* st : stmts) sqlite3_finalize(st);
   if (db) sqlite3_close_v2(db);
 }
 
@@ -97,7 +111,7 @@ Statement::Statement(Statement&& o) noexcept
 
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    if (stmt_) sqlite3_finalize(stmt_);
+    if (stmt_) conn_->release(stmt_);
     conn_ = std::exchange(o.conn_, nullptr);
     stmt_ = std::exchange(o.stmt_, nullptr);
     bind_error_ = o.bind_error_;
@@ -106,7 +120,7 @@ Statement& Statement::operator=(Statement&& o) noexcept {
 }
 
 Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_) conn_->release(stmt_);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -220,6 +234,12 @@ Result<Database> Database::open(const std::string& path, Options options) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   if (!conn_) return fail("database is not open");
+  if (auto it = conn_->cache.find(std::string(sql)); it != conn_->cache.end() && !it->second.empty()) {
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    --conn_->cached;
+    return Statement(conn_.get(), stmt);
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(conn_->db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return sqlite_fail(conn_.get(), rc, "prepare", sql);
