@@ -10,6 +10,7 @@
 #include "api/http_util.h"
 #include "engine/core/container_filter.h"
 #include "engine/core/logs.h"
+#include "engine/core/networks.h"
 #include "engine/core/system.h"
 #include "engine/store/ids.h"
 
@@ -37,12 +38,22 @@ json summary_ports(engine::Engine& e, const store::Container& c) {
 // Docker's container summary (types.Container). `size`: SizeRw (the writable layer) and
 // SizeRootFs (it plus the image), as ?size=1 asks.
 json container_summary(engine::Engine& e, const store::Container& c, int64_t now, bool size) {
-  json in = engine::inspect_json(e, c);
-  json ns = in.value("NetworkSettings", json::object());
-  json networks = ns.value("Networks", json::object());
+  // The pieces of inspect the summary shows, not the whole inspect (a list is called
+  // often: compose lists its project's containers before every step).
+  json networks = engine::network_settings_json(e, c).value("Networks", json::object());
   if (!networks.is_object()) networks = json::object();
-  json mounts = in.value("Mounts", json::array());
-  if (!mounts.is_array()) mounts = json::array();
+  json mounts = json::array();
+  for (auto& m : c.host_config.value("MountPoints", json::array())) {
+    if (!m.is_object()) continue;
+    json o = {{"Type", m.value("Type", "")},          {"Source", m.value("Source", "")},
+              {"Destination", m.value("Destination", "")}, {"Mode", m.value("Mode", "")},
+              {"RW", m.value("RW", true)},             {"Propagation", m.value("Propagation", "")}};
+    if (o["Type"] == "volume") {
+      o["Name"] = m.value("Name", "");
+      o["Driver"] = "local";
+    }
+    mounts.push_back(o);
+  }
   json out = {{"Id", c.id},
               {"Names", json::array({"/" + c.name})},
               {"Image", c.config.value("Image", c.image)},

@@ -194,6 +194,19 @@ TEST_F(ServeObjects, PsFiltersAreTheEnginesThroughTheApi) {
   EXPECT_TRUE(list[0]["NetworkSettings"]["Networks"].contains("bridge")) << list[0];
   EXPECT_FALSE(list[0]["NetworkSettings"]["Networks"]["bridge"].value("IPAddress", "").empty()) << list[0];
   EXPECT_EQ(status_of(http(sock_, "GET", "/containers/json?filters=%7B%22x%22%3A%5B%22y%22%5D%7D")), 400);
+  // A stopped container: no ports, its volume in Mounts.
+  std::string vol_filter = "%7B%22volume%22%3A%5B%22" + b + "-vol%22%5D%7D";  // {"volume":["<b>-vol"]}
+  r = http(sock_, "GET", "/containers/json?all=1&filters=" + vol_filter);
+  ASSERT_EQ(status_of(r), 200) << r;
+  list = json::parse(body_of(r));
+  ASSERT_EQ(list.size(), 1u) << list;
+  EXPECT_EQ(list[0]["Ports"], json::array());
+  EXPECT_EQ(list[0]["Status"].get<std::string>().rfind("Exited (3) ", 0), 0u) << list[0]["Status"];
+  ASSERT_EQ(list[0]["Mounts"].size(), 1u) << list[0];
+  EXPECT_EQ(list[0]["Mounts"][0]["Type"], "volume");
+  EXPECT_EQ(list[0]["Mounts"][0]["Name"], b + "-vol");
+  EXPECT_EQ(list[0]["Mounts"][0]["Destination"], "/data");
+  EXPECT_EQ(list[0]["Command"], "sh -c 'exit 3'");
 }
 
 TEST_F(ServeObjects, RenameUpdateTopDiff) {
