@@ -143,10 +143,10 @@ Response image_delete(engine::Engine* e, const Request& q) {
   for (auto& rec : r->records) {
     bool untag = rec.kind == image::DeleteRecord::Kind::kUntagged;
     out.push_back({{untag ? "Untagged" : "Deleted", rec.value}});
-    e->emit({.type = "image",
-             .action = untag ? "untag" : "delete",
-             .id = untag ? img->id : rec.value,
-             .attributes = {{"name", rec.value}}});
+    // Docker's events: one untag per tag and one delete for the image (none for its
+    // layers), both naming the image id.
+    if (untag || rec.value == img->id)
+      e->emit({.type = "image", .action = untag ? "untag" : "delete", .id = img->id, .attributes = {{"name", img->id}}});
   }
   return json_response(200, out);
 }

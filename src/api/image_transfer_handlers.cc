@@ -136,7 +136,7 @@ Response save_images(engine::Engine* e, const std::vector<std::string>& refs) {
   if (!file) return error_response(file.error());
   auto saved = image_service(*e).save(refs, file->get());
   if (!saved) return error_response(saved.error());
-  for (auto& s : *saved) e->emit({.type = "image", .action = "save", .id = s.id});
+  for (auto& s : *saved) e->emit({.type = "image", .action = "save", .id = s.id, .attributes = {{"name", s.id}}});
   struct stat st {};
   if (::fstat(file->get(), &st) != 0) return error_response(Error{EIO, "stat the saved archive"});
   auto fd = std::make_shared<UniqueFd>(std::move(*file));
