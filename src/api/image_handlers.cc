@@ -84,12 +84,18 @@ Response image_inspect(engine::Engine* e, const Request& q) {
   auto img = svc.get(name);
   json config = img ? json::parse(img->config, nullptr, false) : json();
   if (!config.is_object()) config = json::object();
-  json container_config = config.value("container_config", config.value("config", json::object()));
+  // Loaded images may carry anything here (null, missing): never trust the types.
+  auto field = [&](const char* key) {
+    auto it = config.find(key);
+    return it != config.end() ? *it : json();
+  };
+  json container_config = field("container_config").is_object() ? field("container_config") : field("config");
+  json container = field("container");
   ordered_json out;
   for (auto& [k, v] : j->items()) {
     out[k] = v;
     if (k == "Created") {
-      out["Container"] = config.value("container", "");
+      out["Container"] = container.is_string() ? container.get<std::string>() : "";
       out["ContainerConfig"] = image::inspect_container_config(container_config);
     } else if (k == "Size") {
       out["VirtualSize"] = v;
