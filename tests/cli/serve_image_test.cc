@@ -215,6 +215,16 @@ TEST_F(ServeImage, ImportCommitAndRunTheResult) {
   ASSERT_TRUE(imp.ok()) << imp;
   EXPECT_EQ(imp.out.rfind("sha256:", 0), 0u) << imp;
   EXPECT_EQ(docker_ok({"image", "inspect", "-f", "{{.Config.Cmd}}|{{.Comment}}", "myimg:1"}), "[echo imported]|from a test");
+  // since=/before= order images by creation; a label filter sees the config's labels.
+  Out labelled = docker({"import", "-c", "LABEL team=blue", "-", "labelled:1"}, tarball);
+  ASSERT_TRUE(labelled.ok()) << labelled;
+  EXPECT_EQ(docker_ok({"images", "--filter", "since=busybox", "--format", "{{.Repository}}"}), "labelled\nmyimg");
+  EXPECT_EQ(docker_ok({"images", "--filter", "before=myimg:1", "--format", "{{.Repository}}"}), "busybox");
+  EXPECT_EQ(docker_ok({"images", "--filter", "label=team=blue", "--format", "{{.Repository}}"}), "labelled");
+  // Not an archive: 400, nothing added.
+  Out junk = docker({"import", "-", "junk:1"}, std::string(4096, 'x'));
+  EXPECT_FALSE(junk.ok()) << junk;
+  EXPECT_FALSE(docker({"image", "inspect", "junk:1"}).ok());
 
   std::string name = unique("commit");
   ASSERT_TRUE(docker({"run", "-d", "--name", name, "myimg:1", "sh", "-c", "echo committed > /marker; exec sleep 100"}).ok());
