@@ -61,6 +61,7 @@ void add_docker_routes(Router<Route>& r) {
   add_seed_routes(r);
   add_metrics_routes(r);
   add_web_routes(r);
+  add_build_routes(r);
 }
 
 }  // namespace md::api

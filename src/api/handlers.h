@@ -25,7 +25,8 @@ struct Request {
   std::string method;
   std::string path;     // without the version prefix and the query string
   std::string version;  // "1.43" from "/v1.43/…", "" when not given
-  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> query;      // the last value of each key
+  std::multimap<std::string, std::string> query_all;  // every value (repeated keys)
   std::map<std::string, std::string> params;  // path parameters ({id})
   std::string body;
   // Header names lower-cased ("connection", "upgrade", "authorization", …).
@@ -107,5 +108,6 @@ void add_volume_routes(Router<Route>& r);     // volume_handlers.cc
 void add_seed_routes(Router<Route>& r);       // seed_api.cc: the seeds' /api/* and the WebSocket
 void add_metrics_routes(Router<Route>& r);    // metrics.cc: /metrics (Prometheus)
 void add_web_routes(Router<Route>& r);        // web_routes.cc: the dashboard's files
+void add_build_routes(Router<Route>& r);      // build_handlers.cc: /build/prune (empty), /build (501)
 
 }  // namespace md::api

@@ -30,9 +30,11 @@ using nlohmann::json;
 // Every value of a repeated query parameter. The server's Request keeps one value per
 // key (the last), so "changes=a&changes=b" gives only "b" (see docs/api-images.md).
 std::vector<std::string> query_values(const Request& q, const std::string& key) {
-  auto it = q.query.find(key);
-  if (it == q.query.end() || it->second.empty()) return {};
-  return {it->second};
+  std::vector<std::string> out;
+  auto [from, to] = q.query_all.equal_range(key);
+  for (auto it = from; it != to; ++it)
+    if (!it->second.empty()) out.push_back(it->second);
+  return out;
 }
 
 // An error from reading an uploaded archive: libarchive reports a body that is not an

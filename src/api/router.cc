@@ -46,6 +46,23 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
+std::multimap<std::string, std::string> parse_query_all(std::string_view q) {
+  std::multimap<std::string, std::string> out;
+  size_t i = 0;
+  while (i <= q.size()) {
+    size_t j = q.find('&', i);
+    if (j == std::string_view::npos) j = q.size();
+    auto part = q.substr(i, j - i);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos) out.emplace(url_decode(part), "");
+      else out.emplace(url_decode(part.substr(0, eq)), url_decode(part.substr(eq + 1)));
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
 std::map<std::string, std::string> parse_query(std::string_view q) {
   std::map<std::string, std::string> out;
   size_t i = 0;

@@ -25,6 +25,9 @@ std::pair<std::string, std::string> strip_version(std::string_view path);
 
 // Splits "a=1&b=x%20y" into a map (later duplicates win; "+" and %XX decoded).
 std::map<std::string, std::string> parse_query(std::string_view query);
+// Every value of every key, in order ("changes=A&changes=B": docker commit -c A -c B,
+// "names=a&names=b": docker save a b).
+std::multimap<std::string, std::string> parse_query_all(std::string_view query);
 std::string url_decode(std::string_view s);
 
 template <class Handler>

@@ -118,3 +118,14 @@ TEST(ApiRouter, DockerRoutesAndErrors) {
 
 }  // namespace
 }  // namespace md::api
+
+namespace md::api {
+TEST(ApiRouter, QueryAllKeepsRepeatedKeys) {
+  auto all = parse_query_all("names=a&names=b%2Fc&x=1");
+  ASSERT_EQ(all.count("names"), 2u);
+  auto [from, to] = all.equal_range("names");
+  EXPECT_EQ(from->second, "a");
+  EXPECT_EQ(std::next(from)->second, "b/c");
+  EXPECT_EQ(parse_query("names=a&names=b").at("names"), "b");
+}
+}  // namespace md::api

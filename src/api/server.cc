@@ -400,7 +400,10 @@ void Session<Stream>::on_read(beast::error_code ec) {
   std::string target(req.target());
   auto qm = target.find('?');
   std::string path = target.substr(0, qm);
-  if (qm != std::string::npos) q.query = parse_query(std::string_view(target).substr(qm + 1));
+  if (qm != std::string::npos) {
+    q.query = parse_query(std::string_view(target).substr(qm + 1));
+    q.query_all = parse_query_all(std::string_view(target).substr(qm + 1));
+  }
   auto [p, v] = strip_version(path);
   q.path = p;
   q.version = v;

@@ -18,7 +18,7 @@ TMP=/tmp/md-scen.$$
 # the endpoint runs without it (a dockerd started with --bridge=none --iptables=false).
 NO_DAEMON_NET=${NO_DAEMON_NET:-0}
 
-d() { timeout 60 docker "$@"; }
+d() { timeout -k 5 60 docker "$@"; }
 fail() { echo "    $*" >&2; return 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got [$2], want [$3]"; }
@@ -29,7 +29,7 @@ eventually() {
   for _ in $(seq 1 60); do [ "$("$@" 2>/dev/null)" = "$want" ] && return 0; sleep 0.5; done
   fail "never became [$want]: $* → [$("$@" 2>&1)]"
 }
-py() { timeout 90 "$PY" -c "import docker, sys; c = docker.from_env(); $1"; }
+py() { timeout -k 5 90 "$PY" -c "import docker, sys; c = docker.from_env(); $1"; }
 
 # ------------------------------------------------------------------ system
 sc_version() { local v; v=$(d version --format '{{.Server.APIVersion}}') || return 1; [ -n "$v" ] || fail "no server API version"; }
@@ -41,7 +41,7 @@ sc_run_foreground() { expect_eq output "$(d run --rm busybox echo hello)" hello;
 sc_run_exit_code() { d run --rm busybox sh -c 'exit 3'; expect_eq "exit code" $? 3; }
 sc_run_stdin() { expect_eq cat "$(echo piped | d run --rm -i busybox cat)" piped; }
 sc_run_tty() {
-  local out; out=$(script -qec "timeout 60 docker run --rm -t busybox sh -c 'tty >/dev/null && echo is-a-tty'" /dev/null | tr -d '\r')
+  local out; out=$(script -qec "timeout -k 5 60 docker run --rm -t busybox sh -c 'tty >/dev/null && echo is-a-tty'" /dev/null | tr -d '\r')
   expect_has "tty" "$out" is-a-tty
 }
 sc_run_detached() {
@@ -123,7 +123,7 @@ sc_inspect_other_objects() {
 sc_ps_size_and_system_prune() {
   d run --name "$P-sz" busybox sh -c 'echo x > /f' >/dev/null || return 1
   d ps -as --filter name="$P-sz" --format '{{.Size}}' | grep -q B || fail "no size column"
-  d system prune -f >/dev/null || fail "system prune"
+  d system prune -f >/dev/null || { fail "system prune"; return 1; }
   [ -z "$(d ps -aq --filter name="^$P-sz\$")" ] || fail "stopped container survived system prune"
 }
 
@@ -212,7 +212,7 @@ sc_exec() {
 }
 sc_exec_tty() {
   d run -d --name "$P-ext" busybox sleep 300 >/dev/null || return 1
-  local out; out=$(script -qec "timeout 60 docker exec -t $P-ext sh -c 'tty >/dev/null && echo exec-tty'" /dev/null | tr -d '\r')
+  local out; out=$(script -qec "timeout -k 5 60 docker exec -t $P-ext sh -c 'tty >/dev/null && echo exec-tty'" /dev/null | tr -d '\r')
   expect_has tty "$out" exec-tty
 }
 sc_top() { d run -d --name "$P-top" busybox sleep 300 >/dev/null || return 1; expect_has top "$(d top "$P-top")" "sleep 300"; }
@@ -425,7 +425,7 @@ EOF
 sc_compose_up_down() {
   [ -x /usr/bin/docker-compose ] || { echo "    (no docker-compose)"; return 0; }
   compose_file
-  local dc="timeout 120 /usr/bin/docker-compose -p $P -f $TMP/compose/docker-compose.yml"
+  local dc="timeout -k 5 120 /usr/bin/docker-compose -p $P -f $TMP/compose/docker-compose.yml"
   $dc up -d >/dev/null 2>&1 || { $dc up -d; fail "compose up"; return 1; }
   expect_eq ps "$($dc ps -q | wc -l)" 2 || return 1
   expect_eq env "$($dc exec -T web sh -c 'echo $GREETING')" hello || return 1
@@ -441,8 +441,8 @@ sc_compose_up_down() {
 sc_compose_run() {
   [ -x /usr/bin/docker-compose ] || return 0
   compose_file
-  expect_eq run "$(timeout 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" run --rm --no-deps -T client echo from-run 2>/dev/null)" from-run
-  timeout 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" down -v >/dev/null 2>&1
+  expect_eq run "$(timeout -k 5 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" run --rm --no-deps -T client echo from-run 2>/dev/null)" from-run
+  timeout -k 5 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" down -v >/dev/null 2>&1
   return 0
 }
 
