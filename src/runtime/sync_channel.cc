@@ -29,7 +29,13 @@ Result<std::optional<SyncMessage>> receive_message(int fd) {
 
 Error message_error(const SyncMessage& m) {
   std::string msg = m.text;
-  if (m.errno_value) msg += std::string(": ") + std::strerror(m.errno_value);
+  if (m.errno_value) {
+    // Go's (runc's) errno text is strerror lower-cased ("no such file or directory"); the
+    // docker CLI picks `run`'s exit code 127/126 by looking for exactly that text.
+    std::string text = std::strerror(m.errno_value);
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = char(text[0] - 'A' + 'a');
+    msg += ": " + text;
+  }
   return Error{m.errno_value, msg};
 }
 
