@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http_util.h"
+#include "api/stream_attach.h"
+#include "api/stream_util.h"
 #include "engine/core/container_filter.h"
 #include "engine/core/logs.h"
 #include "engine/core/networks.h"
@@ -122,8 +124,14 @@ Response container_start(engine::Engine* e, const Request& q) {
   auto c = lookup(*e, q.params.at("id"));
   if (!c) return error_response(c.error());
   if (c->state == ContainerState::kRunning || c->state == ContainerState::kPaused) return no_content(304);
-  auto s = engine::start_container(*e, c->id);
+  // A client attached before the start (docker run, start -a) gets every byte: the
+  // monitor inherits its socket (api/stream_attach.h).
+  AttachClaim attach = claim_pending_attach(c->id);
+  auto s = engine::start_container(*e, c->id, attach.start);
   if (!s) {
+    // As dockerd: an --rm container that cannot start is removed (`docker run --rm`
+    // waits for condition=removed after a failed start).
+    if (c->host_config.value("AutoRemove", false)) (void)engine::remove_container(*e, c->id, true, true);
     // The command could not be executed (ENOENT/EACCES): Docker answers 400.
     int err = s.error().errno_value;
     return error_response(err == ENOENT || err == EACCES || err == EINVAL ? 400 : 500, s.error().message);
@@ -218,9 +226,8 @@ Response container_wait(engine::Engine* e, const Request& q) {
 Response container_logs(engine::Engine* e, const Request& q) {
   auto c = lookup(*e, q.params.at("id"));
   if (!c) return error_response(c.error());
-  if (query_bool(q, "follow"))
-    return error_response(400, "follow is not supported by minidocker's API yet (docs/api.md); use `minidocker logs -f`");
   engine::LogOptions o;
+  o.follow = query_bool(q, "follow");
   o.stdout_stream = query_bool(q, "stdout");
   o.stderr_stream = query_bool(q, "stderr");
   if (!o.stdout_stream && !o.stderr_stream)
@@ -234,6 +241,7 @@ Response container_logs(engine::Engine* e, const Request& q) {
   o.since_ns = unix_ns(query_value(q, "since"));
   o.until_ns = unix_ns(query_value(q, "until"));
   bool timestamps = query_bool(q, "timestamps");
+  if (o.follow) return logs_follow_response(*e, *c, o, timestamps);  // stream_util.cc
   bool tty = c->config.value("Tty", false);
   Response r;
   r.content_type = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";

@@ -201,13 +201,29 @@ Result<int> wait_container(Engine& e, const std::string& ref, WaitCondition cond
   store::Container c = TRY(e.containers().get(ref));
   std::string id = c.id;
   int start_exits = -1;
-  if (auto st = read_monitor_status(e.paths(), id)) start_exits = st->exit_count;
+  pid_t start_monitor = 0;  // next-exit: the monitor (and its exit count) when the wait began
+  if (auto st = read_monitor_status(e.paths(), id)) {
+    start_exits = st->exit_count;
+    start_monitor = st->monitor_pid;
+  }
+  int64_t began = store::now_unix_nanos();
   int last_code = c.exit_code;
   UniqueFd ino(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   for (;;) {
     auto r = reconcile_container(e, id);
     if (!r) {
       if (r.error().errno_value == ENOENT) {
+        // Removed (--rm) before we saw its exit (a fast container): its monitor's `die`
+        // event, appended before the removal, has the code.
+        EventQuery q;
+        q.since_ns = began;
+        q.filters = {{"container", {id}}, {"event", {"die"}}};
+        (void)read_events(e.paths().events_file(), q, [&](const nlohmann::json& ev) {
+          auto attrs = ev["Actor"].value("Attributes", nlohmann::json::object());
+          if (attrs.contains("exitCode") && attrs["exitCode"].is_string())
+            last_code = std::atoi(attrs["exitCode"].get<std::string>().c_str());
+          return true;
+        });
         if (cond == WaitCondition::kRemoved || start_exits >= 0 || c.state != ContainerState::kCreated) return last_code;
         return std::unexpected(r.error());
       }
@@ -221,9 +237,13 @@ Result<int> wait_container(Engine& e, const std::string& ref, WaitCondition cond
         if (!is_up(r->state) && !(r->state == ContainerState::kCreated && st)) return r->exit_code;
         break;
       case WaitCondition::kNextExit:
-        if (st && start_exits >= 0 && st->exit_count > start_exits) return st->exit_code;
-        if (!is_up(r->state) && !(r->state == ContainerState::kCreated && st) && start_exits >= 0) return r->exit_code;
-        if (start_exits < 0 && st) start_exits = st->exit_count;
+        // An exit after the wait began: a later one of the same monitor, or any of a monitor
+        // started since (a start replaces the status file; its count begins at 0). A fast
+        // container may have started and exited between two looks (docker run: wait, then
+        // start), and a stopped one's old status must not count.
+        if (st && st->exit_count > (st->monitor_pid == start_monitor ? start_exits : 0)) return st->exit_code;
+        // A monitor that died without recording the exit (reconciled as stopped).
+        if (!is_up(r->state) && r->state != ContainerState::kCreated && r->finished_at >= began) return r->exit_code;
         break;
       case WaitCondition::kRemoved:
         break;
