@@ -117,7 +117,15 @@ Response container_create(engine::Engine* e, const Request& q) {
 Response container_inspect(engine::Engine* e, const Request& q) {
   auto c = lookup(*e, q.params.at("id"));
   if (!c) return error_response(c.error());
-  return json_response(200, engine::inspect_json(*e, *c));
+  json j = engine::inspect_json(*e, *c);
+  if (query_bool(q, "size")) {  // `docker inspect --size`: as the summary's ?size=1
+    int64_t rw = engine::tree_bytes(e->paths().upper(c->id));
+    int64_t image = 0;
+    if (auto img = e->images().get(c->image)) image = img->size;
+    j["SizeRw"] = rw;
+    j["SizeRootFs"] = rw + image;
+  }
+  return json_response(200, j);
 }
 
 Response container_start(engine::Engine* e, const Request& q) {

@@ -123,6 +123,7 @@ sc_inspect_other_objects() {
 sc_ps_size_and_system_prune() {
   d run --name "$P-sz" busybox sh -c 'echo x > /f' >/dev/null || return 1
   d ps -as --filter name="$P-sz" --format '{{.Size}}' | grep -q B || fail "no size column"
+  expect_eq "inspect --size" "$(d inspect --size -f '{{.SizeRw}}' "$P-sz")" 2 || return 1
   d system prune -f >/dev/null || { fail "system prune"; return 1; }
   [ -z "$(d ps -aq --filter name="^$P-sz\$")" ] || fail "stopped container survived system prune"
 }
