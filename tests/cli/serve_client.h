@@ -236,14 +236,23 @@ class WsClient {
 };
 
 // The server (`minidocker --root R serve -H unix://R/api.sock <extra>`) for one test.
+inline constexpr const char* kDockerCli = "/usr/local/bin/docker";
+
+// A `minidocker serve` of the test's own root on <root>/api.sock, and the real docker CLI
+// pointed at it (DOCKER_CONFIG in the root, so the host's ~/.docker is never touched).
 class ServeFixture : public Cli {
  protected:
   // Flags after `serve` besides the unix socket (e.g. {"-H", "tcp://127.0.0.1:0", "--token", "t"}).
   virtual std::vector<std::string> serve_flags() { return {}; }
+  // Fixtures whose tests drive the docker CLI say so: they skip where it is not installed.
+  virtual bool needs_docker() { return false; }
 
   void SetUp() override {
     Cli::SetUp();
     if (skip_ || HasFatalFailure()) return;
+    if (needs_docker() && ::access(kDockerCli, X_OK) != 0) GTEST_SKIP() << kDockerCli << " not installed";
+    config_ = root_ + "/docker-config";
+    ::mkdir(config_.c_str(), 0700);
     sock_ = root_ + "/api.sock";
     log_ = root_ + "/serve.log";
     server_ = start_server(serve_flags());
@@ -300,9 +309,27 @@ class ServeFixture : public Cli {
     return http_on(connect_unix(sock_), request(method, target, body));
   }
 
+  std::vector<std::string> docker_argv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "DOCKER_CONFIG=" + config_, kDockerCli, "-H", "unix://" + sock_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  Out docker(const std::vector<std::string>& args, const std::string& input = "",
+             std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    return run_process(docker_argv(args), input, timeout);
+  }
+  // docker(), expected to succeed; its stdout without trailing newlines.
+  std::string docker_ok(const std::vector<std::string>& args, const std::string& input = "") {
+    Out r = docker(args, input);
+    EXPECT_TRUE(r.ok()) << r;
+    std::string s = r.out;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+
   pid_t server_ = -1;
   int port_ = 0;
-  std::string sock_, log_;
+  std::string sock_, log_, config_;
 };
 
 }  // namespace mdcli::serve_client

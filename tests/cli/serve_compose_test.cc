@@ -14,43 +14,19 @@
 #include <cstring>
 #include <fstream>
 
-#include "cli_harness.h"
+#include "serve_client.h"
 
 namespace mdcli {
 namespace {
 
 constexpr const char* kCompose = "/usr/bin/docker-compose";
 
-bool can_connect(const std::string& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-class ServeCompose : public Cli {
+class ServeCompose : public serve_client::ServeFixture {
  protected:
   void SetUp() override {
-    Cli::SetUp();
-    if (skip_ || HasFatalFailure()) return;
     if (::access(kCompose, X_OK) != 0) GTEST_SKIP() << kCompose << " not installed";
-    sock_ = root_ + "/api.sock";
-    std::string log = root_ + "/serve.log";
-    server_ = ::fork();
-    ASSERT_GE(server_, 0);
-    if (server_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
-        << "the server did not listen: " << read_text(log);
+    ServeFixture::SetUp();
+    if (skip_ || HasFatalFailure()) return;
     project_ = unique("proj");
     // Compose project names are lower-case letters, digits, '-' and '_'.
     for (auto& ch : project_)
@@ -61,17 +37,8 @@ class ServeCompose : public Cli {
   }
 
   void TearDown() override {
-    if (server_ > 0) {
-      compose({"down", "-v", "--timeout", "1"});  // best effort when a test failed half-way
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      if (!eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(10))) {
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &status, 0);
-      }
-      server_ = -1;
-    }
-    Cli::TearDown();
+    if (server_ > 0 && !project_.empty()) compose({"down", "-v", "--timeout", "1"});  // best effort when a test failed half-way
+    ServeFixture::TearDown();
   }
 
   Out compose(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
@@ -81,8 +48,7 @@ class ServeCompose : public Cli {
     return run_process(argv, "", timeout);
   }
 
-  pid_t server_ = -1;
-  std::string sock_, project_, dir_;
+  std::string project_, dir_;
 };
 
 TEST_F(ServeCompose, UpPsLogsStopDown) {

@@ -14,12 +14,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli_harness.h"
+#include "serve_client.h"
 
 namespace mdcli {
 namespace {
 
-constexpr const char* kDocker = "/usr/local/bin/docker";
 
 // One HTTP/1.1 request over a unix socket with "Connection: close"; the whole answer.
 std::string raw_request(const std::string& sock, const std::string& request) {
@@ -55,16 +54,6 @@ std::string body_of(const std::string& answer) {
   return at == std::string::npos ? "" : answer.substr(at + 4);
 }
 
-bool can_connect(const std::string& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -72,65 +61,14 @@ std::string file_bytes(const std::string& path) {
   return ss.str();
 }
 
-class ServeImage : public Cli {
+class ServeImage : public serve_client::ServeFixture {
  protected:
-  void SetUp() override {
-    Cli::SetUp();
-    if (skip_ || HasFatalFailure()) return;
-    if (::access(kDocker, X_OK) != 0) GTEST_SKIP() << kDocker << " not installed";
-    sock_ = root_ + "/api.sock";
-    config_ = root_ + "/docker-config";
-    ::mkdir(config_.c_str(), 0700);
-    std::string log = root_ + "/serve.log";
-    server_ = ::fork();
-    ASSERT_GE(server_, 0);
-    if (server_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
-        << "the server did not listen: " << read_text(log);
-  }
-
-  void TearDown() override {
-    if (server_ > 0) {
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      bool exited = eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(10));
-      if (!exited) {
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &status, 0);
-      }
-      EXPECT_TRUE(exited) << "the server ignored SIGTERM";
-      server_ = -1;
-    }
-    Cli::TearDown();
-  }
-
-  Out docker(std::vector<std::string> args, const std::string& input = "") {
-    std::vector<std::string> argv = {"env", "DOCKER_CONFIG=" + config_, kDocker, "-H", "unix://" + sock_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(argv, input, std::chrono::seconds(120));
-  }
-  std::string docker_ok(std::vector<std::string> args, const std::string& input = "") {
-    Out r = docker(args, input);
-    EXPECT_TRUE(r.ok()) << r;
-    std::string s = r.out;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-  }
+  bool needs_docker() override { return true; }
   // A shell pipeline with DOCKER_HOST pointing at the server.
   Out shell(const std::string& script) {
     return run_process({"env", "DOCKER_CONFIG=" + config_, "DOCKER_HOST=unix://" + sock_, "sh", "-c", script}, "",
                        std::chrono::seconds(120));
   }
-
-  pid_t server_ = -1;
-  std::string sock_, config_;
 };
 
 TEST_F(ServeImage, ListInspectHistoryAndTagsWithSlashes) {
@@ -193,7 +131,7 @@ TEST_F(ServeImage, SaveRemoveLoadRoundTrip) {
 
   // A pipe: save | load of the image under another name.
   ASSERT_TRUE(docker({"tag", "busybox", "copy/of:it"}).ok());
-  Out pipe = shell(std::string(kDocker) + " save copy/of:it | " + kDocker + " load");
+  Out pipe = shell(std::string(serve_client::kDockerCli) + " save copy/of:it | " + serve_client::kDockerCli + " load");
   ASSERT_TRUE(pipe.ok()) << pipe;
   EXPECT_NE(pipe.out.find("Loaded image: copy/of:it"), std::string::npos) << pipe;
 

@@ -14,12 +14,11 @@
 #include <cstring>
 #include <fstream>
 
-#include "cli_harness.h"
+#include "serve_client.h"
 
 namespace mdcli {
 namespace {
 
-constexpr const char* kDocker = "/usr/local/bin/docker";
 
 // One HTTP/1.1 request over a unix socket, "Connection: close"; the whole answer.
 std::string raw_request(const std::string& sock, const std::string& request) {
@@ -65,73 +64,10 @@ std::string body_of(const std::string& response) {
   return p == std::string::npos ? "" : response.substr(p + 4);
 }
 
-bool can_connect(const std::string& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // The serve fixture of serve_test.cc: a server on <root>/api.sock, the docker CLI on it.
-class ServeObjects : public Cli {
+class ServeObjects : public serve_client::ServeFixture {
  protected:
-  void SetUp() override {
-    Cli::SetUp();
-    if (skip_ || HasFatalFailure()) return;
-    if (::access(kDocker, X_OK) != 0) GTEST_SKIP() << kDocker << " not installed";
-    sock_ = root_ + "/api.sock";
-    config_ = root_ + "/docker-config";
-    ::mkdir(config_.c_str(), 0700);
-    std::string log = root_ + "/serve.log";
-    server_ = ::fork();
-    ASSERT_GE(server_, 0);
-    if (server_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
-        << "the server did not listen: " << read_text(log);
-  }
-
-  void TearDown() override {
-    if (server_ > 0) {
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      bool exited = eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(10));
-      if (!exited) {
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &status, 0);
-      }
-      EXPECT_TRUE(exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "server status " << status;
-      server_ = -1;
-    }
-    // Volumes are not removed by the harness: do it here (the tmpfs root goes anyway).
-    Cli::TearDown();
-  }
-
-  Out docker(std::vector<std::string> args, const std::string& input = "",
-             std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    std::vector<std::string> argv = {"env", "DOCKER_CONFIG=" + config_, kDocker, "-H", "unix://" + sock_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(argv, input, timeout);
-  }
-  std::string docker_ok(std::vector<std::string> args, const std::string& input = "") {
-    Out r = docker(args, input);
-    EXPECT_TRUE(r.ok()) << r;
-    std::string s = r.out;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-  }
-
-  pid_t server_ = -1;
-  std::string sock_, config_;
+  bool needs_docker() override { return true; }
 };
 
 TEST_F(ServeObjects, PsFiltersAreTheEnginesThroughTheApi) {
@@ -263,7 +199,7 @@ TEST_F(ServeObjects, ExportAndCopyBothWays) {
 
   // export: a tar of the whole file system.
   std::string tarfile = root_ + "/export.tar";
-  Out ex = run_process({"sh", "-c", "env DOCKER_CONFIG=" + config_ + " " + kDocker + " -H unix://" + sock_ + " export " +
+  Out ex = run_process({"sh", "-c", "env DOCKER_CONFIG=" + config_ + " " + serve_client::kDockerCli + " -H unix://" + sock_ + " export " +
                                         name + " > " + tarfile});
   ASSERT_TRUE(ex.ok()) << ex;
   std::string listing = run_process({"tar", "-tf", tarfile}).out;

@@ -12,12 +12,11 @@
 #include <cstring>
 #include <sstream>
 
-#include "cli_harness.h"
+#include "serve_client.h"
 
 namespace mdcli {
 namespace {
 
-constexpr const char* kDocker = "/usr/local/bin/docker";
 
 std::string scenarios_script() {
   std::string here = __FILE__;  // …/tests/cli/serve_scenarios_test.cc
@@ -39,60 +38,13 @@ std::vector<std::string> scenario_names() {
   return names;
 }
 
-bool can_connect(const std::string& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-class Scenario : public Cli, public ::testing::WithParamInterface<std::string> {
+class Scenario : public serve_client::ServeFixture, public ::testing::WithParamInterface<std::string> {
  protected:
-  void SetUp() override {
-    Cli::SetUp();
-    if (skip_ || HasFatalFailure()) return;
-    if (::access(kDocker, X_OK) != 0) GTEST_SKIP() << kDocker << " not installed";
-    sock_ = root_ + "/api.sock";
-    std::string log = root_ + "/serve.log";
-    server_ = ::fork();
-    ASSERT_GE(server_, 0);
-    if (server_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
-        << "the server did not listen: " << read_text(log);
-  }
-
-  void TearDown() override {
-    if (server_ > 0) {
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      if (!eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(10))) {
-        ADD_FAILURE() << "the server ignored SIGTERM";
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &status, 0);
-      }
-      server_ = -1;
-    }
-    Cli::TearDown();
-  }
-
-  pid_t server_ = -1;
-  std::string sock_;
+  bool needs_docker() override { return true; }
 };
 
 TEST_P(Scenario, PassesWithRealClients) {
-  std::string config = root_ + "/docker-config";
-  ::mkdir(config.c_str(), 0700);
-  Out r = run_process({"env", "DOCKER_HOST=unix://" + sock_, "DOCKER_CONFIG=" + config, "bash", scenarios_script(), GetParam()},
+  Out r = run_process({"env", "DOCKER_HOST=unix://" + sock_, "DOCKER_CONFIG=" + config_, "bash", scenarios_script(), GetParam()},
                       "", std::chrono::seconds(280));
   EXPECT_TRUE(r.ok()) << r << "\nserver log:\n" << read_text(root_ + "/serve.log");
   EXPECT_NE(r.out.find("PASS " + GetParam()), std::string::npos) << r;

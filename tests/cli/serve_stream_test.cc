@@ -16,12 +16,11 @@
 #include <ctime>
 #include <thread>
 
-#include "cli_harness.h"
+#include "serve_client.h"
 
 namespace mdcli {
 namespace {
 
-constexpr const char* kDocker = "/usr/local/bin/docker";
 
 // One HTTP/1.1 request over a unix socket, "Connection: close"; the whole answer.
 std::string raw_request(const std::string& sock, const std::string& request) {
@@ -43,16 +42,6 @@ std::string raw_request(const std::string& sock, const std::string& request) {
   }
   ::close(fd);
   return out;
-}
-
-bool can_connect(const std::string& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
 }
 
 // 'single-quoted' for sh.
@@ -138,62 +127,9 @@ int thread_count(pid_t pid) {
   return n;
 }
 
-class ServeStream : public Cli {
+class ServeStream : public serve_client::ServeFixture {
  protected:
-  void SetUp() override {
-    Cli::SetUp();
-    if (skip_ || HasFatalFailure()) return;
-    if (::access(kDocker, X_OK) != 0) GTEST_SKIP() << kDocker << " not installed";
-    sock_ = root_ + "/api.sock";
-    config_ = root_ + "/docker-config";
-    ::mkdir(config_.c_str(), 0700);
-    log_ = root_ + "/serve.log";
-    server_ = ::fork();
-    ASSERT_GE(server_, 0);
-    if (server_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(cli_binary().c_str(), "minidocker", "--root", root_.c_str(), "serve", "-H", ("unix://" + sock_).c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ASSERT_TRUE(eventually([&] { return can_connect(sock_); }, std::chrono::seconds(10)))
-        << "the server did not listen: " << read_text(log_);
-  }
-
-  void TearDown() override {
-    if (server_ > 0) {
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      bool exited = eventually([&] { return ::waitpid(server_, &status, WNOHANG) == server_; }, std::chrono::seconds(15));
-      if (!exited) {
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &status, 0);
-      }
-      EXPECT_TRUE(exited) << "the server ignored SIGTERM";
-      EXPECT_TRUE(exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n"
-                                                                            << read_text(log_);
-      server_ = -1;
-    }
-    Cli::TearDown();
-  }
-
-  std::vector<std::string> docker_argv(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"/usr/bin/env", "DOCKER_CONFIG=" + config_, kDocker, "-H", "unix://" + sock_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  Out docker(const std::vector<std::string>& args, const std::string& input = "") {
-    return run_process(docker_argv(args), input, std::chrono::seconds(60));
-  }
-  std::string docker_ok(const std::vector<std::string>& args) {
-    Out r = docker(args);
-    EXPECT_TRUE(r.ok()) << r;
-    std::string s = r.out;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-  }
+  bool needs_docker() override { return true; }
   // The docker CLI with a terminal: script(1) gives it a pty; `input` is typed into it.
   Out docker_tty(const std::vector<std::string>& args, const std::string& input = "") {
     std::string cmd;
@@ -204,9 +140,6 @@ class ServeStream : public Cli {
     std::string prog = "import docker\nclient = docker.DockerClient(base_url='unix://" + sock_ + "')\n" + code;
     return run_process({"timeout", "60", "python3", "-c", prog}, "", std::chrono::seconds(70));
   }
-
-  pid_t server_ = -1;
-  std::string sock_, config_, log_;
 };
 
 TEST_F(ServeStream, RunInForegroundPrintsOutputAndExitCode) {
