@@ -181,10 +181,14 @@ bool event_matches(const json& ev, const EventQuery& q) {
 
 Status follow_events(const std::string& events_file, const EventQuery& q,
                      const std::function<bool(const json&)>& sink, const FollowCancel& cancel) {
-  UniqueFd ino(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!ino.valid()) return fail_errno("inotify_init1");
-  std::string dir = events_file.substr(0, events_file.rfind('/'));
-  if (inotify_add_watch(ino.get(), dir.c_str(), IN_MODIFY | IN_CREATE) < 0) return fail_errno("watch " + dir);
+  UniqueFd ino;
+  if (q.follow) {
+    ino = UniqueFd(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!ino.valid()) return fail_errno("inotify_init1");
+    // Watch the directory: the file may not exist yet.
+    std::string dir = events_file.substr(0, events_file.rfind('/'));
+    if (inotify_add_watch(ino.get(), dir.c_str(), IN_MODIFY | IN_CREATE) < 0) return fail_errno("watch " + dir);
+  }
   UniqueFd fd;
   std::string pending;
   for (;;) {
@@ -210,6 +214,7 @@ Status follow_events(const std::string& events_file, const EventQuery& q,
         pending.erase(0, start);
       }
     }
+    if (!q.follow) return {};
     int64_t now = store::now_unix_nanos();
     if (q.until_ns && now > q.until_ns) return {};
     if (progressed) continue;

@@ -1,8 +1,8 @@
 // Followers a caller can stop from outside: a container's log and the event log as
 // streams for a client that may go away at any time (the API server's `logs?follow=1` and
-// `/events`). logs.h's read_logs and events.h's read_events only look at their sink when
-// something new arrives, so a client that disconnects during a quiet spell would hold
-// their thread until the next line; these also watch the client.
+// `/events`). A sink is only called when something new arrives, so a client that
+// disconnects during a quiet spell would hold its thread until the next line; these also
+// watch the client. logs.h's read_logs is follow_logs without a cancel.
 #pragma once
 
 #include <functional>
@@ -26,7 +26,7 @@ struct FollowCancel {
   std::function<bool()> stop;
 };
 
-// A container's json-file log as read_logs reads it (rotated files first, tail, since,
+// A container's json-file log (rotated files first, tail, since,
 // until, the streams), then with o.follow the lines the container writes next, until it
 // is no longer running (its monitor's status file says "exited", is gone, or names a dead
 // monitor), until o.until_ns passes, the sink returns false or `cancel` says so. Needs no
@@ -37,9 +37,9 @@ Status follow_logs(const Paths& p, const std::string& id, const LogOptions& o,
 // Whether the monitor of `id` says the container is running or restarting (and is alive).
 bool monitor_says_up(const Paths& p, const std::string& id);
 
-// read_events with follow: matching events from q.since_ns, then new ones as they are
-// appended, until q.until_ns passes (never when 0), the sink returns false or `cancel`
-// says so. Filters: type, event/action, container (id prefix or name), image, label
+// The events log: matching events from q.since_ns to the end of the file, then with
+// q.follow new ones as they are appended, until q.until_ns passes (never when 0), the sink
+// returns false or `cancel` says so. events.h's read_events is this without a cancel. Filters: type, event/action, container (id prefix or name), image, label
 // (key or key=value), network and volume (the actor's id or name); others are ignored.
 Status follow_events(const std::string& events_file, const EventQuery& q,
                      const std::function<bool(const nlohmann::json&)>& sink, const FollowCancel& cancel);
