@@ -65,18 +65,7 @@ std::multimap<std::string, std::string> parse_query_all(std::string_view q) {
 
 std::map<std::string, std::string> parse_query(std::string_view q) {
   std::map<std::string, std::string> out;
-  size_t i = 0;
-  while (i <= q.size()) {
-    size_t j = q.find('&', i);
-    if (j == std::string_view::npos) j = q.size();
-    auto part = q.substr(i, j - i);
-    if (!part.empty()) {
-      auto eq = part.find('=');
-      if (eq == std::string_view::npos) out[url_decode(part)] = "";
-      else out[url_decode(part.substr(0, eq))] = url_decode(part.substr(eq + 1));
-    }
-    i = j + 1;
-  }
+  for (auto& [key, value] : parse_query_all(q)) out[key] = value;  // in order: the last one wins
   return out;
 }
 
