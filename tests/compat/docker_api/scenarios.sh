@@ -19,7 +19,10 @@ TMP=/tmp/md-scen.$$
 NO_DAEMON_NET=${NO_DAEMON_NET:-0}
 
 d() { timeout -k 5 60 docker "$@"; }
-fail() { echo "    $*" >&2; return 1; }
+# Every failed check counts, also one that is not the scenario's last statement: the runner
+# looks at FAILED as well as at the scenario's status.
+FAILED=0
+fail() { echo "    $*" >&2; FAILED=1; return 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got [$2], want [$3]"; }
 expect_has() { case "$2" in *"$3"*) ;; *) fail "$1: [$2] does not contain [$3]";; esac; }
@@ -424,7 +427,7 @@ volumes:
 EOF
 }
 sc_compose_up_down() {
-  [ -x /usr/bin/docker-compose ] || { echo "    (no docker-compose)"; return 0; }
+  [ -x /usr/bin/docker-compose ] || { fail "docker-compose is not installed (scripts/setup.sh)"; return 1; }
   compose_file
   local dc="timeout -k 5 120 /usr/bin/docker-compose -p $P -f $TMP/compose/docker-compose.yml"
   $dc up -d >/dev/null 2>&1 || { $dc up -d; fail "compose up"; return 1; }
@@ -440,7 +443,7 @@ sc_compose_up_down() {
   return 0
 }
 sc_compose_run() {
-  [ -x /usr/bin/docker-compose ] || return 0
+  [ -x /usr/bin/docker-compose ] || { fail "docker-compose is not installed (scripts/setup.sh)"; return 1; }
   compose_file
   expect_eq run "$(timeout -k 5 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" run --rm --no-deps -T client echo from-run 2>/dev/null)" from-run
   timeout -k 5 120 /usr/bin/docker-compose -p "$P" -f "$TMP/compose/docker-compose.yml" down -v >/dev/null 2>&1
@@ -485,7 +488,8 @@ main() {
       done
       [ $hit = 1 ] || continue
     fi
-    if "$name" </dev/null; then echo "PASS ${name#sc_}"; pass=$((pass + 1))
+    FAILED=0
+    if "$name" </dev/null && [ "$FAILED" = 0 ]; then echo "PASS ${name#sc_}"; pass=$((pass + 1))
     else echo "FAIL ${name#sc_}"; failed+=("${name#sc_}"); fi
   done
   echo "scenarios: $pass passed, ${#failed[@]} failed${failed[*]:+: ${failed[*]}}"
